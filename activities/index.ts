@@ -1,0 +1,118 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { Config } from '../src/config';
+import type { Db } from '../src/db/pool';
+import type { Logger } from '../src/logger';
+import { disableEndpoint, getEndpoint, matchingEndpointIds } from '../src/db/endpoints';
+import { createDeliveries, finishDelivery, getMessageForDelivery, type DeliveryStatus } from '../src/db/messages';
+import { recordAttempt } from '../src/db/attempts';
+import { newId } from '../src/ids';
+import { VERSION } from '../src/version';
+import type { DeliverInput, DeliveryPlan, MessageWorkflowInput } from '../workflows/types';
+import { classify } from './classify';
+import type { HttpClient } from './http';
+import { nextDelayMs, planDelivery } from './plan';
+import { signatureHeader } from './signing';
+
+export type ActivityDeps = {
+  db: Db;
+  http: HttpClient;
+  config: Pick<Config, 'delivery'>;
+  log: Logger;
+  /** Called once per attempt with its outcome, for metrics. */
+  onAttempt?: (a: { status: 'succeeded' | 'failed'; durationMs: number; failureType?: string }) => void;
+};
+
+/** Fan-out page size; see FANOUT_PAGE_SIZE in workflows/index.ts for why it is bounded. */
+const PAGE = 500;
+
+export function createActivities({ db, http, config, log, onAttempt }: ActivityDeps) {
+  return {
+    /** One page of the endpoints a message goes to; their deliveries are recorded as pending. */
+    async resolveEndpoints(input: MessageWorkflowInput): Promise<{ endpointIds: string[]; nextAfterSeq?: string }> {
+      const page = await matchingEndpointIds(db, { ...input, limit: PAGE });
+      await createDeliveries(db, input.messageId, page.ids);
+      return { endpointIds: page.ids, nextAfterSeq: page.lastSeq };
+    },
+
+    async planDelivery({ endpointId }: { endpointId: string }): Promise<DeliveryPlan> {
+      const endpoint = await getEndpoint(db, endpointId);
+      return planDelivery(
+        {
+          timeoutMs: config.delivery.timeoutMs,
+          initialIntervalMs: config.delivery.initialIntervalMs,
+          backoffCoefficient: config.delivery.backoffCoefficient,
+          maxIntervalMs: config.delivery.maxIntervalMs,
+          expiryMs: config.delivery.expiryMs,
+        },
+        endpoint?.retry_schedule_ms ?? null,
+      );
+    },
+
+    /**
+     * One attempt: load, sign, POST, record. Throws a typed ApplicationFailure on anything but a 2xx, so
+     * Temporal retries it on the delivery's policy and the UI names the reason.
+     */
+    async deliver({ messageId, endpointId, plan }: DeliverInput): Promise<void> {
+      const { attempt } = Context.current().info;
+      const [endpoint, message] = await Promise.all([getEndpoint(db, endpointId), getMessageForDelivery(db, messageId)]);
+      if (!message) throw ApplicationFailure.nonRetryable(`message ${messageId} no longer exists`, 'MessageDeleted');
+      if (!endpoint) throw ApplicationFailure.nonRetryable(`endpoint ${endpointId} was deleted`, 'EndpointDeleted');
+      if (endpoint.disabled) {
+        throw ApplicationFailure.nonRetryable(`endpoint ${endpointId} is disabled: ${endpoint.disabled_reason ?? 'by an operator'}`, 'EndpointDisabled');
+      }
+
+      // The payload is spliced in as stored text, so the signed body carries it byte for byte.
+      const body = `{"id":${JSON.stringify(message.id)},"type":${JSON.stringify(message.event_type)},"tenantId":${JSON.stringify(message.tenant_id)},"timestamp":${JSON.stringify(message.created_at.toISOString())},"data":${message.payload}}`;
+      const timestamp = Math.floor(Date.now() / 1000);
+      const secrets = [endpoint.secret];
+      if (endpoint.previous_secret && endpoint.previous_secret_expires_at && endpoint.previous_secret_expires_at.getTime() > Date.now()) {
+        secrets.push(endpoint.previous_secret);
+      }
+      const headers = {
+        ...endpoint.headers,
+        'content-type': 'application/json',
+        'user-agent': `hookflow/${VERSION}`,
+        'webhook-id': message.id,
+        'webhook-timestamp': String(timestamp),
+        'webhook-signature': signatureHeader(secrets, message.id, timestamp, body),
+      };
+
+      const result = await http.post(endpoint.url, headers, body);
+      const verdict = classify(result.outcome);
+      const statusCode = 'statusCode' in result.outcome ? result.outcome.statusCode : null;
+      const succeeded = verdict.outcome === 'success';
+      const delayMs = verdict.outcome === 'retry' ? nextDelayMs(plan, attempt, verdict.retryAfterMs) : undefined;
+      const error = verdict.outcome === 'success' ? null : verdict.reason;
+
+      await recordAttempt(db, {
+        id: newId('atm'),
+        message_id: messageId,
+        endpoint_id: endpointId,
+        attempt,
+        status: succeeded ? 'succeeded' : 'failed',
+        status_code: statusCode,
+        duration_ms: result.durationMs,
+        error,
+        response_body: result.responseBody,
+        nextAttemptAt: delayMs === undefined ? null : new Date(Date.now() + delayMs),
+      });
+      onAttempt?.({ status: succeeded ? 'succeeded' : 'failed', durationMs: result.durationMs, failureType: verdict.outcome === 'retry' ? verdict.failureType : undefined });
+      log.debug({ messageId, endpointId, attempt, statusCode, durationMs: result.durationMs, error }, 'delivery attempt');
+
+      if (verdict.outcome === 'success') return;
+      if (verdict.outcome === 'gone') {
+        await disableEndpoint(db, endpointId, `${verdict.reason} at ${new Date().toISOString()}`);
+        throw ApplicationFailure.create({ type: 'EndpointGone', message: verdict.reason, nonRetryable: true });
+      }
+      // An endpoint's own schedule and a receiver's Retry-After set the next delay; otherwise Temporal's backoff does.
+      const nextRetryDelay = plan.retryScheduleMs || verdict.retryAfterMs !== undefined ? delayMs : undefined;
+      throw ApplicationFailure.create({ type: verdict.failureType, message: verdict.reason, nextRetryDelay });
+    },
+
+    async finishDelivery({ messageId, endpointId, status }: { messageId: string; endpointId: string; status: DeliveryStatus }): Promise<void> {
+      await finishDelivery(db, messageId, endpointId, status);
+    },
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,46 @@
+import express, { type Express, type RequestHandler } from 'express';
+import type { ApiDeps } from './deps';
+import { requireApiKey } from './auth';
+import { endpointRoutes } from './endpoints';
+import { ApiError, errorHandler } from './errors';
+import { eventRoutes } from './events';
+import { eventTypeRoutes } from './event-types';
+import { healthRoutes } from './health';
+import { Routes, unsupportedMediaType } from './route';
+
+/** Room beyond the payload for the other fields of a body, so MAX_PAYLOAD_BYTES decides and says 413 itself. */
+const ENVELOPE_BYTES = 64 * 1024;
+
+export function createApp(deps: ApiDeps): { app: Express; routes: Routes } {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use((req, res, next) => {
+    res.on('finish', () => deps.metrics.httpRequests.inc({ method: req.method, status: String(res.statusCode) }));
+    next();
+  });
+
+  const publicRouter = express.Router();
+  const privateRouter = express.Router();
+  const routes = new Routes(publicRouter, privateRouter);
+  healthRoutes(routes, deps);
+  eventRoutes(routes, deps);
+  endpointRoutes(routes, deps);
+  eventTypeRoutes(routes, deps);
+
+  app.use(publicRouter);
+  app.use(requireApiKey(deps.config.apiKeys));
+  app.use(requireJson);
+  app.use(express.json({ limit: deps.config.maxPayloadBytes + ENVELOPE_BYTES, strict: false, type: () => true }));
+  app.use(privateRouter);
+  app.use((_req, _res, next) => next(new ApiError(404, 'not_found', 'No such route.')));
+  app.use(errorHandler(deps.log, deps.config.maxPayloadBytes));
+  return { app, routes };
+}
+
+/** A request that carries a body must say it is JSON; one without a body (a bare POST) is fine. */
+const requireJson: RequestHandler = (req, _res, next) => {
+  const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+  if (hasBody && !req.is('application/json')) return next(unsupportedMediaType());
+  next();
+};

@@ -1,0 +1,14 @@
+import type { Client } from '@temporalio/client';
+import type { Config } from '../config';
+import type { Db } from '../db/pool';
+import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
+
+/** What the API's routes need; handed in, so tests can build an app on their own pieces. */
+export type ApiDeps = {
+  db: Db;
+  temporal: Client;
+  config: Config;
+  log: Logger;
+  metrics: Metrics;
+};

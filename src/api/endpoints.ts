@@ -1,0 +1,285 @@
+import { WorkflowIdReusePolicy } from '@temporalio/client';
+import { z } from './zod';
+import { listAttempts } from '../db/attempts';
+import {
+  deleteEndpoint, getEndpoint, insertEndpoint, listEndpoints, rotateSecret, updateEndpoint, type EndpointChanges, type EndpointRow,
+} from '../db/endpoints';
+import { createDeliveries, insertMessage, markWorkflowStarted } from '../db/messages';
+import { formatDuration, parseDuration } from '../duration';
+import { newId } from '../ids';
+import { generateSecret, isValidSecret } from '../../activities/signing';
+import { ipLiteral, isPublicAddress } from '../../activities/address-guard';
+import { deliverySearchAttributes, deliveryWorkflowId } from '../../workflows/ids';
+import type { ApiDeps } from './deps';
+import { Channels, Duration, EventTypeName, IdParams, List, Paging, TenantId, Timestamp, afterSeq, byteLength, payloadTooLarge } from './common';
+import { notFound, validationFailed } from './errors';
+import { Attempt, AttemptQuery, attemptJson } from './events';
+import type { Routes } from './route';
+
+/** Standard Webhooks: the previous secret keeps signing for 24 h after a rotation. */
+export const ROTATION_GRACE_MS = 24 * 3_600_000;
+
+// Headers hookflow sets itself cannot be overridden by an endpoint's own.
+const RESERVED_HEADERS = new Set(['content-type', 'content-length', 'host', 'user-agent', 'webhook-id', 'webhook-timestamp', 'webhook-signature', 'transfer-encoding', 'connection']);
+const HeaderName = z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$/, 'must be an HTTP header name');
+const Headers = z
+  .record(HeaderName, z.string().max(4096).regex(/^[^\r\n\0]*$/, 'must not contain CR, LF or NUL'))
+  .refine((h) => Object.keys(h).length <= 32, 'at most 32 headers')
+  .refine((h) => Object.keys(h).every((name) => !RESERVED_HEADERS.has(name.toLowerCase())), 'must not set content-type, user-agent or webhook-* headers');
+
+const Url = z
+  .string()
+  .max(2048)
+  .refine((text) => {
+    try {
+      const url = new URL(text);
+      return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '' && !url.username && !url.password;
+    } catch {
+      return false;
+    }
+  }, 'must be an absolute http(s) URL without credentials');
+
+const Secret = z.string().refine(isValidSecret, 'must be whsec_ followed by the base64 of 24 to 64 bytes');
+const Metadata = z.record(z.string(), z.unknown()).refine((m) => byteLength(JSON.stringify(m)) <= 16_384, 'at most 16 KiB');
+
+const EndpointFields = {
+  url: Url,
+  description: z.string().max(1024),
+  eventTypes: z.array(EventTypeName).max(100).openapi({ description: 'Absent or empty: every type.' }),
+  channels: Channels.openapi({ description: 'Set: only events sharing one of these channels.' }),
+  headers: Headers,
+  disabled: z.boolean(),
+  rateLimitPerSecond: z.number().int().min(1).max(100_000).nullable(),
+  retrySchedule: z.array(Duration).min(1).max(20).nullable().openapi({ description: 'Replaces the exponential default: ["10s","100s"] = three attempts.' }),
+  metadata: Metadata,
+};
+
+const EndpointCreate = z
+  .object({
+    tenantId: TenantId,
+    url: EndpointFields.url,
+    description: EndpointFields.description.optional(),
+    eventTypes: EndpointFields.eventTypes.optional(),
+    channels: EndpointFields.channels.optional(),
+    secret: Secret.optional(),
+    headers: EndpointFields.headers.optional(),
+    disabled: EndpointFields.disabled.optional(),
+    rateLimitPerSecond: EndpointFields.rateLimitPerSecond.optional(),
+    retrySchedule: EndpointFields.retrySchedule.optional(),
+    metadata: EndpointFields.metadata.optional(),
+  })
+  .strict();
+
+const EndpointPatch = z.object(EndpointFields).partial().strict();
+
+const Endpoint = z
+  .object({
+    id: z.string(),
+    tenantId: z.string(),
+    url: z.string(),
+    description: z.string(),
+    eventTypes: z.array(z.string()),
+    channels: z.array(z.string()),
+    headers: z.record(z.string(), z.string()),
+    disabled: z.boolean(),
+    disabledReason: z.string().nullable(),
+    rateLimitPerSecond: z.number().int().nullable(),
+    retrySchedule: z.array(z.string()).nullable(),
+    metadata: z.record(z.string(), z.unknown()),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  })
+  .openapi('Endpoint');
+
+const SecretBody = z.object({ secret: z.string() }).openapi('EndpointSecret');
+const Rotate = z.object({ secret: Secret.optional() }).strict();
+const TestSend = z.object({ type: EventTypeName.optional(), payload: z.record(z.string(), z.unknown()).optional() }).strict();
+
+function endpointJson(e: EndpointRow) {
+  return {
+    id: e.id,
+    tenantId: e.tenant_id,
+    url: e.url,
+    description: e.description,
+    eventTypes: e.event_types,
+    channels: e.channels,
+    headers: e.headers,
+    disabled: e.disabled,
+    disabledReason: e.disabled_reason,
+    rateLimitPerSecond: e.rate_limit_per_second,
+    retrySchedule: e.retry_schedule_ms?.map(formatDuration) ?? null,
+    metadata: e.metadata,
+    createdAt: e.created_at.toISOString(),
+    updatedAt: e.updated_at.toISOString(),
+  };
+}
+
+export function endpointRoutes(routes: Routes, { db, temporal, config }: ApiDeps): void {
+  /** SSRF guard at create time for IP literals; names are checked when each attempt connects. */
+  function checkReachable(url: string | undefined): void {
+    if (url === undefined || config.allowPrivateNetwork) return;
+    const literal = ipLiteral(new URL(url));
+    if (literal && !isPublicAddress(literal)) {
+      throw validationFailed('The endpoint URL points at a non-public address.', [
+        { path: 'body.url', message: `${literal} is loopback, private, link-local or reserved; set ALLOW_PRIVATE_NETWORK=true to allow it` },
+      ]);
+    }
+  }
+
+  async function load(id: string): Promise<EndpointRow> {
+    const endpoint = await getEndpoint(db, id);
+    if (!endpoint) throw notFound('endpoint');
+    return endpoint;
+  }
+
+  routes.add({
+    method: 'post',
+    path: '/endpoints',
+    tag: 'Endpoints',
+    summary: 'Create an endpoint (a secret is generated when none is given)',
+    body: EndpointCreate,
+    responses: { 201: { description: 'The endpoint, without its secret.', schema: Endpoint } },
+    handler: async ({ body }) => {
+      checkReachable(body.url);
+      const endpoint = await insertEndpoint(db, {
+        id: newId('ep'),
+        tenantId: body.tenantId,
+        url: body.url,
+        description: body.description ?? '',
+        eventTypes: body.eventTypes ?? [],
+        channels: body.channels ?? [],
+        secret: body.secret ?? generateSecret(),
+        headers: body.headers ?? {},
+        disabled: body.disabled ?? false,
+        rateLimitPerSecond: body.rateLimitPerSecond ?? null,
+        retryScheduleMs: body.retrySchedule?.map((d) => parseDuration(d)!) ?? null,
+        metadata: body.metadata ?? {},
+      });
+      return { status: 201, body: endpointJson(endpoint) };
+    },
+  });
+
+  routes.add({
+    method: 'get',
+    path: '/endpoints',
+    tag: 'Endpoints',
+    summary: "List endpoints, a tenant's or all, newest first",
+    query: z.object({ tenantId: TenantId.optional(), ...Paging }),
+    responses: { 200: { description: 'A page of endpoints.', schema: List(Endpoint) } },
+    handler: async ({ query }) => {
+      const { rows, nextCursor } = await listEndpoints(db, { tenantId: query.tenantId, limit: query.limit, afterSeq: afterSeq(query.cursor) });
+      return { status: 200, body: { data: rows.map(endpointJson), nextCursor } };
+    },
+  });
+
+  routes.add({
+    method: 'get',
+    path: '/endpoints/:id',
+    tag: 'Endpoints',
+    summary: 'An endpoint',
+    params: IdParams,
+    responses: { 200: { description: 'The endpoint.', schema: Endpoint }, 404: { description: 'No such endpoint.' } },
+    handler: async ({ params }) => ({ status: 200, body: endpointJson(await load(params.id)) }),
+  });
+
+  routes.add({
+    method: 'patch',
+    path: '/endpoints/:id',
+    tag: 'Endpoints',
+    summary: 'Change some fields of an endpoint; re-enabling clears the reason it was disabled',
+    params: IdParams,
+    body: EndpointPatch,
+    responses: { 200: { description: 'The endpoint.', schema: Endpoint }, 404: { description: 'No such endpoint.' } },
+    handler: async ({ params, body }) => {
+      checkReachable(body.url);
+      const changes: EndpointChanges = {
+        ...body,
+        retryScheduleMs: body.retrySchedule === undefined ? undefined : (body.retrySchedule?.map((d) => parseDuration(d)!) ?? null),
+      };
+      delete (changes as { retrySchedule?: unknown }).retrySchedule;
+      const endpoint = await updateEndpoint(db, params.id, changes);
+      if (!endpoint) throw notFound('endpoint');
+      return { status: 200, body: endpointJson(endpoint) };
+    },
+  });
+
+  routes.add({
+    method: 'delete',
+    path: '/endpoints/:id',
+    tag: 'Endpoints',
+    summary: 'Delete an endpoint; its pending deliveries end without another POST',
+    params: IdParams,
+    responses: { 204: { description: 'Deleted.' }, 404: { description: 'No such endpoint.' } },
+    handler: async ({ params }) => {
+      if (!(await deleteEndpoint(db, params.id))) throw notFound('endpoint');
+      return { status: 204 };
+    },
+  });
+
+  routes.add({
+    method: 'get',
+    path: '/endpoints/:id/secret',
+    tag: 'Endpoints',
+    summary: "The endpoint's signing secret",
+    params: IdParams,
+    responses: { 200: { description: 'The secret.', schema: SecretBody }, 404: { description: 'No such endpoint.' } },
+    handler: async ({ params }) => ({ status: 200, body: { secret: (await load(params.id)).secret } }),
+  });
+
+  routes.add({
+    method: 'post',
+    path: '/endpoints/:id/secret/rotate',
+    tag: 'Endpoints',
+    summary: 'Replace the secret; the previous one keeps signing beside it for 24 h',
+    params: IdParams,
+    body: Rotate,
+    responses: { 200: { description: 'The new secret.', schema: SecretBody }, 404: { description: 'No such endpoint.' } },
+    handler: async ({ params, body }) => {
+      const endpoint = await rotateSecret(db, params.id, body.secret ?? generateSecret(), ROTATION_GRACE_MS);
+      if (!endpoint) throw notFound('endpoint');
+      return { status: 200, body: { secret: endpoint.secret } };
+    },
+  });
+
+  routes.add({
+    method: 'post',
+    path: '/endpoints/:id/test',
+    tag: 'Endpoints',
+    summary: 'Send a signed test event to this endpoint only, through the normal delivery workflow',
+    params: IdParams,
+    body: TestSend,
+    responses: { 202: { description: 'The test event.', schema: z.object({ id: z.string() }) }, 404: { description: 'No such endpoint.' } },
+    handler: async ({ params, body }) => {
+      const endpoint = await load(params.id);
+      const type = body.type ?? 'hookflow.test';
+      const payloadJson = JSON.stringify(body.payload ?? { message: 'This is a test event from hookflow.' });
+      if (byteLength(payloadJson) > config.maxPayloadBytes) throw payloadTooLarge(config.maxPayloadBytes);
+      const { row } = await insertMessage(db, { id: newId('msg'), tenantId: endpoint.tenant_id, eventType: type, payloadJson, channels: [] });
+      await createDeliveries(db, row.id, [endpoint.id]);
+      await temporal.workflow.start('deliveryWorkflow', {
+        taskQueue: config.temporal.taskQueue,
+        workflowId: deliveryWorkflowId(row.id, endpoint.id),
+        args: [{ messageId: row.id, endpointId: endpoint.id, tenantId: endpoint.tenant_id, eventType: type }],
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        typedSearchAttributes: deliverySearchAttributes({ tenantId: endpoint.tenant_id, eventType: type, messageId: row.id, endpointId: endpoint.id }),
+      });
+      await markWorkflowStarted(db, row.id);
+      return { status: 202, body: { id: row.id } };
+    },
+  });
+
+  routes.add({
+    method: 'get',
+    path: '/endpoints/:id/attempts',
+    tag: 'Endpoints',
+    summary: 'Every delivery attempt to this endpoint, newest first',
+    params: IdParams,
+    query: AttemptQuery,
+    responses: { 200: { description: 'A page of attempts.', schema: List(Attempt) }, 404: { description: 'No such endpoint.' } },
+    handler: async ({ params, query }) => {
+      await load(params.id);
+      const { rows, nextCursor } = await listAttempts(db, { endpointId: params.id, status: query.status, limit: query.limit, afterSeq: afterSeq(query.cursor) });
+      return { status: 200, body: { data: rows.map(attemptJson), nextCursor } };
+    },
+  });
+}

@@ -1,0 +1,304 @@
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/client';
+import { z } from './zod';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { listAttempts, type AttemptRow } from '../db/attempts';
+import { getEndpoint } from '../db/endpoints';
+import { getEventType } from '../db/event-types';
+import {
+  deliveriesOf, getMessage, insertMessage, listMessages, markWorkflowStarted, resetDelivery,
+  type DeliveryRow, type MessageRow,
+} from '../db/messages';
+import { newId } from '../ids';
+import { deliveryWorkflowId, deliverySearchAttributes, messageSearchAttributes, messageWorkflowId } from '../../workflows/ids';
+import type { ApiDeps } from './deps';
+import {
+  Channels, EventTypeName, IdParams, List, MAX_JSON_DEPTH, MessageId, Paging, TenantId, Timestamp,
+  afterSeq, byteLength, jsonDepth, payloadTooLarge,
+} from './common';
+import { conflict, notFound, validationFailed } from './errors';
+import type { Routes } from './route';
+
+const Payload = z.record(z.string(), z.unknown()).openapi({ description: 'Any JSON object; sent to receivers as `data`.' });
+
+export const EventCreate = z
+  .object({
+    tenantId: TenantId,
+    type: EventTypeName,
+    payload: Payload,
+    id: MessageId.optional().openapi({ description: 'Your id for the event; the same id again is not delivered twice.' }),
+    channels: Channels.optional(),
+  })
+  .strict();
+
+const EventAccepted = z.object({ id: z.string(), tenantId: z.string(), type: z.string(), createdAt: Timestamp }).openapi('EventAccepted');
+
+const Delivery = z
+  .object({
+    endpointId: z.string(),
+    status: z.enum(['pending', 'succeeded', 'failed']),
+    attempts: z.number().int(),
+    lastStatusCode: z.number().int().nullable(),
+    lastAttemptAt: Timestamp.nullable(),
+    nextAttemptAt: Timestamp.nullable(),
+  })
+  .openapi('Delivery');
+
+const Event = z
+  .object({
+    id: z.string(),
+    tenantId: z.string(),
+    type: z.string(),
+    payload: Payload,
+    channels: z.array(z.string()),
+    createdAt: Timestamp,
+    deliveries: z.array(Delivery),
+  })
+  .openapi('Event');
+
+export const Attempt = z
+  .object({
+    id: z.string(),
+    messageId: z.string(),
+    endpointId: z.string(),
+    attempt: z.number().int(),
+    status: z.enum(['succeeded', 'failed']),
+    statusCode: z.number().int().nullable(),
+    durationMs: z.number().int(),
+    error: z.string().nullable(),
+    responseBody: z.string().openapi({ description: 'The first 4 KiB of the response.' }),
+    createdAt: Timestamp,
+  })
+  .openapi('Attempt');
+
+const DeliveryStatus = z.enum(['pending', 'succeeded', 'failed']);
+
+const EventQuery = z.object({
+  tenantId: TenantId.optional(),
+  type: EventTypeName.optional(),
+  status: DeliveryStatus.optional().openapi({ description: 'Events with at least one delivery in this status.' }),
+  ...Paging,
+});
+
+export const AttemptQuery = z.object({ status: z.enum(['succeeded', 'failed']).optional(), ...Paging });
+
+const Redeliver = z.object({ endpointId: z.string().min(1).max(64).optional() }).strict();
+
+function deliveryJson(d: DeliveryRow) {
+  return {
+    endpointId: d.endpoint_id,
+    status: d.status,
+    attempts: d.attempts,
+    lastStatusCode: d.last_status_code,
+    lastAttemptAt: d.last_attempt_at?.toISOString() ?? null,
+    nextAttemptAt: d.next_attempt_at?.toISOString() ?? null,
+  };
+}
+
+function eventJson(m: MessageRow, deliveries: DeliveryRow[]) {
+  return {
+    id: m.id,
+    tenantId: m.tenant_id,
+    type: m.event_type,
+    payload: m.payload,
+    channels: m.channels,
+    createdAt: m.created_at.toISOString(),
+    deliveries: deliveries.filter((d) => d.message_id === m.id).map(deliveryJson),
+  };
+}
+
+export function attemptJson(a: AttemptRow) {
+  return {
+    id: a.id,
+    messageId: a.message_id,
+    endpointId: a.endpoint_id,
+    attempt: a.attempt,
+    status: a.status,
+    statusCode: a.status_code,
+    durationMs: a.duration_ms,
+    error: a.error,
+    responseBody: a.response_body,
+    createdAt: a.created_at.toISOString(),
+  };
+}
+
+/** Compiled event-type schemas, recompiled when the type changes. */
+function schemaValidator() {
+  const ajv = new Ajv2020({ allErrors: true, strict: false });
+  const cache = new Map<string, { version: number; validate: ReturnType<typeof ajv.compile> }>();
+  return (name: string, schema: object, version: number) => {
+    const cached = cache.get(name);
+    if (cached?.version === version) return cached.validate;
+    const validate = ajv.compile(schema);
+    cache.set(name, { version, validate });
+    return validate;
+  };
+}
+
+export function eventRoutes(routes: Routes, { db, temporal, config, metrics }: ApiDeps): void {
+  const validatorFor = schemaValidator();
+
+  routes.add({
+    method: 'post',
+    path: '/events',
+    tag: 'Events',
+    summary: 'Send an event: 202 once its message workflow has durably started',
+    body: EventCreate,
+    responses: { 202: { description: 'Accepted; delivery runs in Temporal.', schema: EventAccepted }, 409: { description: 'The id belongs to an event of another tenant or type.' } },
+    handler: async ({ body, req }) => {
+      const headerKey = req.get('idempotency-key');
+      if (headerKey !== undefined) {
+        if (!MessageId.safeParse(headerKey).success) {
+          throw validationFailed('The Idempotency-Key header is not a valid event id.', [{ path: 'headers.idempotency-key', message: 'must match ^[A-Za-z0-9_.:-]{1,128}$' }]);
+        }
+        if (body.id !== undefined && body.id !== headerKey) {
+          throw validationFailed('The body id and the Idempotency-Key header differ.', [{ path: 'body.id', message: 'must equal the Idempotency-Key header' }]);
+        }
+      }
+      if (jsonDepth(body.payload) > MAX_JSON_DEPTH) {
+        throw validationFailed('The payload nests too deeply.', [{ path: 'body.payload', message: `must nest at most ${MAX_JSON_DEPTH} levels` }]);
+      }
+      const payloadJson = JSON.stringify(body.payload);
+      if (byteLength(payloadJson) > config.maxPayloadBytes) {
+        metrics.eventsRefused.inc({ reason: 'payload_too_large' });
+        throw payloadTooLarge(config.maxPayloadBytes);
+      }
+      const eventType = await getEventType(db, body.type);
+      if (eventType?.schema) {
+        const validate = validatorFor(eventType.name, eventType.schema, eventType.updated_at.getTime());
+        if (!validate(body.payload)) {
+          metrics.eventsRefused.inc({ reason: 'schema' });
+          throw validationFailed(
+            `The payload does not match the schema of event type ${body.type}.`,
+            (validate.errors ?? []).map((e) => ({ path: `body.payload${e.instancePath.replaceAll('/', '.')}`, message: e.message ?? 'is invalid' })),
+          );
+        }
+      }
+
+      const id = body.id ?? headerKey ?? newId('msg');
+      const { row, created } = await insertMessage(db, {
+        id, tenantId: body.tenantId, eventType: body.type, payloadJson, channels: body.channels ?? [],
+      });
+      if (!created && (row.tenant_id !== body.tenantId || row.event_type !== body.type)) {
+        throw conflict(`Event id ${id} is already used by an event of another tenant or type.`);
+      }
+      // Started at most once: a retry of a request whose start failed starts it now; a repeat of a
+      // started one does not, even after Temporal has forgotten the workflow.
+      if (!row.workflow_started) {
+        try {
+          await temporal.workflow.start('messageWorkflow', {
+            taskQueue: config.temporal.taskQueue,
+            workflowId: messageWorkflowId(id),
+            args: [{ messageId: id, tenantId: row.tenant_id, eventType: row.event_type, channels: row.channels }],
+            workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+            typedSearchAttributes: messageSearchAttributes({ tenantId: row.tenant_id, eventType: row.event_type, messageId: id }),
+          });
+        } catch (err) {
+          if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+        }
+        await markWorkflowStarted(db, id);
+      }
+      if (created) metrics.eventsAccepted.inc();
+      return { status: 202, body: { id: row.id, tenantId: row.tenant_id, type: row.event_type, createdAt: row.created_at.toISOString() } };
+    },
+  });
+
+  routes.add({
+    method: 'get',
+    path: '/events',
+    tag: 'Events',
+    summary: 'List events, newest first',
+    query: EventQuery,
+    responses: { 200: { description: 'A page of events.', schema: List(Event) } },
+    handler: async ({ query }) => {
+      const { rows, nextCursor } = await listMessages(db, {
+        tenantId: query.tenantId, eventType: query.type, status: query.status, limit: query.limit, afterSeq: afterSeq(query.cursor),
+      });
+      const deliveries = await deliveriesOf(db, rows.map((m) => m.id));
+      return { status: 200, body: { data: rows.map((m) => eventJson(m, deliveries)), nextCursor } };
+    },
+  });
+
+  routes.add({
+    method: 'get',
+    path: '/events/:id',
+    tag: 'Events',
+    summary: 'An event with the state of its delivery to each endpoint',
+    params: IdParams,
+    responses: { 200: { description: 'The event.', schema: Event }, 404: { description: 'No such event.' } },
+    handler: async ({ params }) => {
+      const message = await getMessage(db, params.id);
+      if (!message) throw notFound('event');
+      return { status: 200, body: eventJson(message, await deliveriesOf(db, [message.id])) };
+    },
+  });
+
+  routes.add({
+    method: 'get',
+    path: '/events/:id/attempts',
+    tag: 'Events',
+    summary: "Every attempt of an event's deliveries, newest first",
+    params: IdParams,
+    query: AttemptQuery,
+    responses: { 200: { description: 'A page of attempts.', schema: List(Attempt) }, 404: { description: 'No such event.' } },
+    handler: async ({ params, query }) => {
+      if (!(await getMessage(db, params.id))) throw notFound('event');
+      const { rows, nextCursor } = await listAttempts(db, { messageId: params.id, status: query.status, limit: query.limit, afterSeq: afterSeq(query.cursor) });
+      return { status: 200, body: { data: rows.map(attemptJson), nextCursor } };
+    },
+  });
+
+  routes.add({
+    method: 'post',
+    path: '/events/:id/redeliver',
+    tag: 'Events',
+    summary: 'Deliver an event again, to one endpoint or to all it was for, through a new delivery workflow run',
+    params: IdParams,
+    body: Redeliver,
+    responses: {
+      202: { description: 'Redelivery started.', schema: z.object({ id: z.string(), endpointIds: z.array(z.string()) }) },
+      404: { description: 'No such event, or the endpoint is not one of its tenant.' },
+      409: { description: 'A delivery of this event to that endpoint is still running.' },
+    },
+    handler: async ({ params, body }) => {
+      const message = await getMessage(db, params.id);
+      if (!message) throw notFound('event');
+      let endpointIds: string[];
+      if (body.endpointId) {
+        const endpoint = await getEndpoint(db, body.endpointId);
+        if (!endpoint || endpoint.tenant_id !== message.tenant_id) throw notFound('endpoint of this tenant');
+        endpointIds = [endpoint.id];
+      } else {
+        endpointIds = (await deliveriesOf(db, [message.id])).map((d) => d.endpoint_id);
+      }
+      const running = await Promise.all(endpointIds.map((endpointId) => isRunning(temporal, deliveryWorkflowId(message.id, endpointId))));
+      const busy = endpointIds.filter((_, i) => running[i]);
+      if (busy.length > 0) throw conflict(`Delivery to ${busy.join(', ')} is still running; wait for it to end or cancel it first.`);
+      for (const endpointId of endpointIds) {
+        await resetDelivery(db, message.id, endpointId);
+        try {
+          await temporal.workflow.start('deliveryWorkflow', {
+            taskQueue: config.temporal.taskQueue,
+            workflowId: deliveryWorkflowId(message.id, endpointId),
+            args: [{ messageId: message.id, endpointId, tenantId: message.tenant_id, eventType: message.event_type }],
+            workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+            typedSearchAttributes: deliverySearchAttributes({ tenantId: message.tenant_id, eventType: message.event_type, messageId: message.id, endpointId }),
+          });
+        } catch (err) {
+          if (err instanceof WorkflowExecutionAlreadyStartedError) throw conflict(`Delivery to ${endpointId} is still running.`);
+          throw err;
+        }
+      }
+      return { status: 202, body: { id: message.id, endpointIds } };
+    },
+  });
+}
+
+async function isRunning(temporal: ApiDeps['temporal'], workflowId: string): Promise<boolean> {
+  try {
+    const description = await temporal.workflow.getHandle(workflowId).describe();
+    return description.status.name === 'RUNNING';
+  } catch (err) {
+    if ((err as Error).name === 'WorkflowNotFoundError') return false;
+    throw err;
+  }
+}

@@ -1,0 +1,80 @@
+import { OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+import { z } from './zod';
+import { VERSION } from '../version';
+import type { ApiDeps } from './deps';
+import type { Routes } from './route';
+
+const Status = z.object({ status: z.string(), checks: z.record(z.string(), z.string()).optional() }).openapi('Status');
+
+export function healthRoutes(routes: Routes, { db, temporal, metrics }: ApiDeps): void {
+  routes.add({
+    method: 'get',
+    path: '/healthz',
+    tag: 'Health',
+    public: true,
+    summary: 'Liveness: 200 while the process runs',
+    responses: { 200: { description: 'Alive.', schema: Status } },
+    handler: () => ({ status: 200, body: { status: 'ok' } }),
+  });
+
+  routes.add({
+    method: 'get',
+    path: '/readyz',
+    tag: 'Health',
+    public: true,
+    summary: 'Readiness: 200 when Postgres and Temporal answer, else 503',
+    responses: { 200: { description: 'Ready.', schema: Status }, 503: { description: 'Postgres or Temporal does not answer.', schema: Status } },
+    handler: async () => {
+      const deadline = 2_000;
+      const [postgres, temporalCheck] = await Promise.all([
+        withTimeout(db.query('SELECT 1'), deadline),
+        withTimeout(temporal.connection.withDeadline(Date.now() + deadline, () => temporal.workflowService.getSystemInfo({})), deadline),
+      ]);
+      const checks = { postgres, temporal: temporalCheck };
+      const ok = postgres === 'ok' && temporalCheck === 'ok';
+      return { status: ok ? 200 : 503, body: { status: ok ? 'ready' : 'unavailable', checks } };
+    },
+  });
+
+  routes.add({
+    method: 'get',
+    path: '/metrics',
+    tag: 'Health',
+    public: true,
+    summary: 'Prometheus metrics of ingest and delivery',
+    responses: { 200: { description: 'Prometheus text format.' } },
+    handler: async ({ res }) => {
+      res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+      return { status: 200, body: undefined };
+    },
+  });
+
+  let document: object | undefined;
+  routes.add({
+    method: 'get',
+    path: '/openapi.json',
+    tag: 'Health',
+    public: true,
+    summary: 'This OpenAPI 3.1 document',
+    responses: { 200: { description: 'The OpenAPI document.' } },
+    handler: () => {
+      document ??= new OpenApiGeneratorV31(routes.registry.definitions).generateDocument({
+        openapi: '3.1.0',
+        info: { title: 'hookflow', version: VERSION, description: 'Webhook delivery on Temporal and Postgres.' },
+      });
+      return { status: 200, body: document };
+    },
+  });
+}
+
+async function withTimeout(work: Promise<unknown>, ms: number): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve(`no answer within ${ms} ms`), ms);
+  });
+  try {
+    return await Promise.race([work.then(() => 'ok', (err: Error) => `unavailable: ${err.message}`), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,29 @@
+import { spawn } from 'node:child_process';
+import { ConfigError, loadConfig } from '../config';
+import { createLogger } from '../logger';
+import { obtainTool, type ToolName } from '../temporal/tools';
+
+/**
+ * `npm run temporal -- ARGS` and `npm run tctl -- ARGS`: the project's own binaries, pointed at the
+ * service's Temporal: TEMPORAL_ADDRESS when set, else the embedded server on TEMPORAL_DEV_PORT.
+ */
+const [name, ...args] = process.argv.slice(2) as [ToolName, ...string[]];
+try {
+  const config = loadConfig();
+  const log = createLogger('warn');
+  const binary = await obtainTool(name, log);
+  if (!binary) throw new ConfigError(`No ${name} found: put it on PATH, set ${name === 'temporal' ? 'TEMPORAL_CLI_PATH' : 'TCTL_PATH'}, or install Go.`);
+  const address = config.temporal.address ?? `127.0.0.1:${config.temporal.devPort}`;
+  const env = {
+    ...process.env,
+    TEMPORAL_ADDRESS: address,
+    TEMPORAL_NAMESPACE: config.temporal.namespace,
+    TEMPORAL_CLI_ADDRESS: address,
+    TEMPORAL_CLI_NAMESPACE: config.temporal.namespace,
+  };
+  const child = spawn(binary, args, { stdio: 'inherit', env });
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+} catch (err) {
+  process.stderr.write(`${(err as Error).message}\n`);
+  process.exit(2);
+}

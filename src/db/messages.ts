@@ -1,0 +1,114 @@
+import type { Db } from './pool';
+import { page } from './cursor';
+
+export type MessageRow = {
+  seq: string;
+  id: string;
+  tenant_id: string;
+  event_type: string;
+  payload: unknown;
+  channels: string[];
+  workflow_started: boolean;
+  created_at: Date;
+};
+
+export type DeliveryStatus = 'pending' | 'succeeded' | 'failed';
+
+export type DeliveryRow = {
+  message_id: string;
+  endpoint_id: string;
+  status: DeliveryStatus;
+  attempts: number;
+  last_status_code: number | null;
+  last_attempt_at: Date | null;
+  next_attempt_at: Date | null;
+};
+
+export type NewMessage = { id: string; tenantId: string; eventType: string; payloadJson: string; channels: string[] };
+
+/**
+ * Stores the message unless its id is taken. Returns the stored row and whether this call created it,
+ * so a repeated id gets the first message back instead of a second one.
+ */
+export async function insertMessage(db: Db, m: NewMessage): Promise<{ row: MessageRow; created: boolean }> {
+  const inserted = await db.query<MessageRow>(
+    `INSERT INTO messages (id, tenant_id, event_type, payload, channels) VALUES ($1, $2, $3, $4::json, $5)
+     ON CONFLICT (id) DO NOTHING RETURNING *`,
+    [m.id, m.tenantId, m.eventType, m.payloadJson, m.channels],
+  );
+  if (inserted.rows[0]) return { row: inserted.rows[0], created: true };
+  const existing = await getMessage(db, m.id);
+  if (!existing) throw new Error(`message ${m.id} conflicted on insert but cannot be read`);
+  return { row: existing, created: false };
+}
+
+export async function markWorkflowStarted(db: Db, id: string): Promise<void> {
+  await db.query('UPDATE messages SET workflow_started = true WHERE id = $1 AND NOT workflow_started', [id]);
+}
+
+export async function getMessage(db: Db, id: string): Promise<MessageRow | undefined> {
+  const { rows } = await db.query<MessageRow>('SELECT * FROM messages WHERE id = $1', [id]);
+  return rows[0];
+}
+
+/** What the delivery activity needs, with the payload as its stored text so the signed body is exact. */
+export async function getMessageForDelivery(db: Db, id: string) {
+  const { rows } = await db.query<{ id: string; tenant_id: string; event_type: string; payload: string; created_at: Date }>(
+    'SELECT id, tenant_id, event_type, payload::text AS payload, created_at FROM messages WHERE id = $1',
+    [id],
+  );
+  return rows[0];
+}
+
+/** A message matches a status when one of its deliveries has it. */
+export async function listMessages(
+  db: Db,
+  q: { tenantId?: string; eventType?: string; status?: DeliveryStatus; limit: number; afterSeq?: string },
+) {
+  const { rows } = await db.query<MessageRow>(
+    `SELECT m.* FROM messages m
+     WHERE ($1::text IS NULL OR m.tenant_id = $1)
+       AND ($2::text IS NULL OR m.event_type = $2)
+       AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id AND d.status = $3))
+       AND ($4::bigint IS NULL OR m.seq < $4)
+     ORDER BY m.seq DESC LIMIT $5`,
+    [q.tenantId ?? null, q.eventType ?? null, q.status ?? null, q.afterSeq ?? null, q.limit + 1],
+  );
+  return page(rows, q.limit);
+}
+
+export async function deliveriesOf(db: Db, messageIds: string[]): Promise<DeliveryRow[]> {
+  if (messageIds.length === 0) return [];
+  const { rows } = await db.query<DeliveryRow>(
+    'SELECT * FROM deliveries WHERE message_id = ANY ($1::text[]) ORDER BY created_at, endpoint_id',
+    [messageIds],
+  );
+  return rows;
+}
+
+/** Records that a message goes to these endpoints, so GET /events/:id lists them as pending at once. */
+export async function createDeliveries(db: Db, messageId: string, endpointIds: string[]): Promise<void> {
+  if (endpointIds.length === 0) return;
+  await db.query(
+    `INSERT INTO deliveries (message_id, endpoint_id)
+     SELECT $1, unnest($2::text[]) ON CONFLICT (message_id, endpoint_id) DO NOTHING`,
+    [messageId, endpointIds],
+  );
+}
+
+/** A redelivery starts over as pending; returns false when the message never went to that endpoint. */
+export async function resetDelivery(db: Db, messageId: string, endpointId: string): Promise<void> {
+  await db.query(
+    `INSERT INTO deliveries (message_id, endpoint_id) VALUES ($1, $2)
+     ON CONFLICT (message_id, endpoint_id) DO UPDATE SET status = 'pending', next_attempt_at = NULL, updated_at = now()`,
+    [messageId, endpointId],
+  );
+}
+
+export async function finishDelivery(db: Db, messageId: string, endpointId: string, status: DeliveryStatus): Promise<void> {
+  await db.query(
+    `UPDATE deliveries SET status = $3, next_attempt_at = NULL, updated_at = now()
+     WHERE message_id = $1 AND endpoint_id = $2`,
+    [messageId, endpointId, status],
+  );
+}

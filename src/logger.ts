@@ -1,0 +1,19 @@
+import { pino, type Logger } from 'pino';
+
+/**
+ * Structured JSON logs; pretty when a person watches a terminal. Fields that could carry a secret
+ * are redacted wherever they appear, so a careless `log.info({ endpoint })` cannot leak one.
+ */
+export function createLogger(level = 'info'): Logger {
+  return pino({
+    level,
+    base: { service: 'hookflow' },
+    redact: {
+      paths: ['secret', '*.secret', 'previousSecret', '*.previousSecret', 'authorization', '*.authorization', 'headers.authorization', 'req.headers.authorization', 'apiKey', '*.apiKey', 'apiKeys'],
+      censor: '[redacted]',
+    },
+    transport: process.stdout.isTTY ? { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname,service' } } : undefined,
+  });
+}
+
+export type { Logger };

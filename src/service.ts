@@ -1,0 +1,127 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import type { Server } from 'node:http';
+import { Client, Connection } from '@temporalio/client';
+import type { WorkflowBundleOption } from '@temporalio/worker';
+import { createApp } from './api/app';
+import { ConfigError, type Config } from './config';
+import { createPool, migrate } from './db/pool';
+import { startEmbeddedPostgres } from './embedded-postgres';
+import type { Logger } from './logger';
+import { createMetrics } from './metrics';
+import { startDevServer } from './temporal/dev-server';
+import { obtainTool } from './temporal/tools';
+import { createDeliveryWorker } from './temporal/worker';
+
+export type Role = 'api' | 'worker';
+
+export type Service = {
+  apiUrl?: string;
+  temporalAddress: string;
+  temporalUiUrl?: string;
+  databaseUrl: string;
+  stop(): Promise<void>;
+};
+
+export type ServiceOptions = {
+  roles: Role[];
+  /** Start Temporal and Postgres when their addresses are not configured (`hookflow start`). */
+  embedded: boolean;
+  log: Logger;
+  workflowBundle?: WorkflowBundleOption;
+};
+
+/**
+ * Starts the roles asked for, and in embedded mode whatever they depend on, in dependency order;
+ * `stop()` takes them down in reverse. Used by the CLI and by the integration tests alike.
+ */
+export async function startService(config: Config, o: ServiceOptions): Promise<Service> {
+  const { log } = o;
+  const stops: (() => Promise<unknown>)[] = [];
+  const stop = async () => {
+    for (const fn of stops.reverse()) await fn().catch((err) => log.warn({ err }, 'error while stopping'));
+  };
+  try {
+    const dataDir = resolve(config.dataDir);
+    let databaseUrl = config.databaseUrl;
+    if (!databaseUrl) {
+      if (!o.embedded) throw new ConfigError('DATABASE_URL must be set for this role (only `hookflow start` embeds Postgres).');
+      const embedded = await startEmbeddedPostgres(join(dataDir, 'postgres'), log);
+      stops.push(() => embedded.stop());
+      databaseUrl = embedded.url;
+    }
+    await migrate(databaseUrl, log);
+
+    let temporalAddress = config.temporal.address;
+    let temporalUiUrl: string | undefined;
+    if (!temporalAddress) {
+      if (!o.embedded) throw new ConfigError('TEMPORAL_ADDRESS must be set for this role (only `hookflow start` embeds Temporal).');
+      const binary = await obtainTool('temporal', log);
+      if (!binary) throw new ConfigError('No Temporal CLI found: put `temporal` on PATH, set TEMPORAL_CLI_PATH, or install Go so hookflow can build it.');
+      const server = await startDevServer({
+        binary, dataDir: join(dataDir, 'temporal'), port: config.temporal.devPort, uiPort: config.temporal.uiPort,
+        namespace: config.temporal.namespace, log,
+      });
+      stops.push(() => server.stop());
+      temporalAddress = server.address;
+      temporalUiUrl = server.uiUrl;
+    }
+
+    const db = createPool(databaseUrl);
+    stops.push(() => db.end());
+    const metrics = createMetrics();
+
+    if (o.roles.includes('worker')) {
+      const worker = await createDeliveryWorker({ config, address: temporalAddress, db, log, metrics, workflowBundle: o.workflowBundle });
+      stops.push(() => worker.shutdown());
+      worker.run().catch((err) => {
+        log.fatal({ err }, 'worker stopped unexpectedly');
+        process.exitCode = 1;
+      });
+      log.info({ taskQueue: config.temporal.taskQueue }, 'worker running');
+    }
+
+    let apiUrl: string | undefined;
+    if (o.roles.includes('api')) {
+      // Lazy: the API starts and answers 503 while Temporal is away, and recovers by itself.
+      const connection = Connection.lazy({ address: temporalAddress });
+      stops.push(() => connection.close());
+      const temporal = new Client({ connection, namespace: config.temporal.namespace });
+      const { app } = createApp({ db, temporal, config, log, metrics });
+      const server = await new Promise<Server>((resolveServer, reject) => {
+        const s = app.listen(config.port, '0.0.0.0', () => resolveServer(s));
+        s.once('error', reject);
+      });
+      stops.push(() => closeServer(server));
+      apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      log.info({ url: apiUrl }, 'API listening');
+    }
+    return { apiUrl, temporalAddress, temporalUiUrl, databaseUrl, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolveClose) => {
+    server.close(() => resolveClose());
+    server.closeIdleConnections();
+    setTimeout(() => server.closeAllConnections(), 2_000).unref();
+  });
+}
+
+/**
+ * `hookflow start` without API_KEYS: one key is generated, kept in the data dir (readable by its owner
+ * only) and reused on later starts. Returns the key and whether it is new, so it is printed only once.
+ */
+export function embeddedApiKey(dataDir: string): { key: string; created: boolean; path: string } {
+  const path = join(resolve(dataDir), 'api-key');
+  if (existsSync(path)) return { key: readFileSync(path, 'utf8').trim(), created: false, path };
+  mkdirSync(resolve(dataDir), { recursive: true });
+  const key = `hf_${randomBytes(24).toString('base64url')}`;
+  writeFileSync(path, `${key}\n`, { mode: 0o600 });
+  return { key, created: true, path };
+}

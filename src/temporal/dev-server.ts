@@ -1,0 +1,94 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Connection } from '@temporalio/client';
+import { SEARCH_ATTRIBUTE_FLAGS } from '../../workflows/ids';
+import type { Logger } from '../logger';
+
+export type DevServer = { address: string; uiUrl: string; stop(): Promise<void> };
+
+export type DevServerOptions = {
+  binary: string;
+  dataDir: string;
+  port: number;
+  uiPort: number;
+  namespace: string;
+  log: Logger;
+};
+
+/**
+ * `temporal server start-dev` on a SQLite file under the data dir, so workflows survive a restart.
+ * WAL with synchronous=NORMAL keeps every commit across a process crash (only an OS crash can lose the
+ * last ones) and is much faster than the default rollback journal.
+ */
+export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
+  mkdirSync(o.dataDir, { recursive: true });
+  const address = `127.0.0.1:${o.port}`;
+  const args = [
+    'server', 'start-dev',
+    '--db-filename', join(o.dataDir, 'temporal.sqlite'),
+    '--ip', '127.0.0.1',
+    '--port', String(o.port),
+    '--ui-port', String(o.uiPort),
+    '--log-level', 'warn',
+    '--sqlite-pragma', 'journal_mode=wal',
+    '--sqlite-pragma', 'synchronous=normal',
+    ...SEARCH_ATTRIBUTE_FLAGS.flatMap((flag) => ['--search-attribute', flag]),
+    ...(o.namespace === 'default' ? [] : ['--namespace', o.namespace]),
+  ];
+  const child = spawn(o.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-8_000);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+  try {
+    await waitUntilServing(address, o.namespace, exited, () => output);
+  } catch (err) {
+    await stopChild(child, exited);
+    throw err;
+  }
+  o.log.info({ address, ui: `http://127.0.0.1:${o.uiPort}` }, 'Temporal dev server ready');
+  return { address, uiUrl: `http://127.0.0.1:${o.uiPort}`, stop: () => stopChild(child, exited) };
+}
+
+/**
+ * Ready means a namespace call and a visibility query answer, not just an open port: after a crash the
+ * server accepts connections for a while before its shards are owned again ("not enough hosts").
+ */
+async function waitUntilServing(address: string, namespace: string, exited: Promise<number | null>, output: () => string): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  let exitCode: number | null | undefined;
+  void exited.then((code) => {
+    exitCode = code;
+  });
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    if (exitCode !== undefined) throw new Error(`temporal server start-dev exited with code ${exitCode}:\n${output()}`);
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 1_000 });
+      try {
+        await connection.workflowService.describeNamespace({ namespace });
+        await connection.workflowService.countWorkflowExecutions({ namespace, query: '' });
+        return;
+      } finally {
+        await connection.close();
+      }
+    } catch (err) {
+      lastError = err;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+  throw new Error(`Temporal dev server at ${address} did not become ready in 120 s: ${String(lastError)}\n${output()}`);
+}
+
+async function stopChild(child: ChildProcess, exited: Promise<number | null>): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}

@@ -1,0 +1,30 @@
+import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
+
+/**
+ * The names operators type into the Temporal UI and CLIs (contract: "Temporal, for operators").
+ * Built here once; the API, the workflows and the tests all import them.
+ */
+export const messageWorkflowId = (messageId: string) => `message:${messageId}`;
+export const deliveryWorkflowId = (messageId: string, endpointId: string) => `delivery:${messageId}:${endpointId}`;
+
+export const SEARCH_ATTRIBUTES = {
+  tenantId: defineSearchAttributeKey('TenantId', SearchAttributeType.KEYWORD),
+  eventType: defineSearchAttributeKey('EventType', SearchAttributeType.KEYWORD),
+  messageId: defineSearchAttributeKey('MessageId', SearchAttributeType.KEYWORD),
+  endpointId: defineSearchAttributeKey('EndpointId', SearchAttributeType.KEYWORD),
+};
+
+/** `--search-attribute` values for `temporal server start-dev`. */
+export const SEARCH_ATTRIBUTE_FLAGS = Object.values(SEARCH_ATTRIBUTES).map((key) => `${key.name}=Keyword`);
+
+export function messageSearchAttributes(m: { tenantId: string; eventType: string; messageId: string }): SearchAttributePair[] {
+  return [
+    { key: SEARCH_ATTRIBUTES.tenantId, value: m.tenantId },
+    { key: SEARCH_ATTRIBUTES.eventType, value: m.eventType },
+    { key: SEARCH_ATTRIBUTES.messageId, value: m.messageId },
+  ];
+}
+
+export function deliverySearchAttributes(d: { tenantId: string; eventType: string; messageId: string; endpointId: string }): SearchAttributePair[] {
+  return [...messageSearchAttributes(d), { key: SEARCH_ATTRIBUTES.endpointId, value: d.endpointId }];
+}
