@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { NativeConnection, Runtime, Worker, makeTelemetryFilterString, type WorkflowBundleOption } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker, type LogLevel, type LogMetadata, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { createHttpClient } from '../../activities/http';
 import type { Config } from '../config';
@@ -9,12 +9,35 @@ import type { Metrics } from '../metrics';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
 
+const SDK_LEVELS: Record<string, LogLevel> = { trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR', fatal: 'ERROR', silent: 'ERROR' };
+
 let runtimeInstalled = false;
-/** Keep the Rust core's own logs at warnings, through our logger. */
-function installRuntime(): void {
+/**
+ * The SDK's and the Rust core's logs go through our logger as JSON lines, at LOG_LEVEL but never
+ * below warnings (the SDK's info lines are bundler chatter). Installed once per process.
+ */
+function installRuntime(log: Logger): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  Runtime.install({ telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } } });
+  const level = log.levelVal < 40 ? 'WARN' : (SDK_LEVELS[log.level] ?? 'WARN');
+  const sdkLog = log.child({ component: 'temporal-sdk' });
+  const rank: Record<LogLevel, number> = { TRACE: 0, DEBUG: 1, INFO: 2, WARN: 3, ERROR: 4 };
+  const write = (l: LogLevel, message: string, meta?: LogMetadata) => {
+    if (rank[l] < rank[level]) return;
+    const method = l === 'TRACE' ? 'trace' : l === 'DEBUG' ? 'debug' : l === 'INFO' ? 'info' : l === 'WARN' ? 'warn' : 'error';
+    sdkLog[method](meta ?? {}, message);
+  };
+  Runtime.install({
+    logger: {
+      log: write,
+      trace: (m, meta) => write('TRACE', m, meta),
+      debug: (m, meta) => write('DEBUG', m, meta),
+      info: (m, meta) => write('INFO', m, meta),
+      warn: (m, meta) => write('WARN', m, meta),
+      error: (m, meta) => write('ERROR', m, meta),
+    },
+    telemetryOptions: { logging: { filter: { core: level, other: level }, forward: {} } },
+  });
 }
 
 export type DeliveryWorker = { run(): Promise<void>; shutdown(): Promise<void> };
@@ -28,7 +51,7 @@ export async function createDeliveryWorker(o: {
   metrics: Metrics;
   workflowBundle?: WorkflowBundleOption;
 }): Promise<DeliveryWorker> {
-  installRuntime();
+  installRuntime(o.log);
   const connection = await NativeConnection.connect({ address: o.address });
   const http = createHttpClient({ timeoutMs: o.config.delivery.timeoutMs, allowPrivateNetwork: o.config.allowPrivateNetwork });
   const activities = createActivities({

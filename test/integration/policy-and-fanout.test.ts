@@ -1,0 +1,77 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Receiver, waitFor } from '../support/receiver';
+import { buildEndpoint, buildEvent, startTestStack, uniqueTenant, type TestStack } from '../support/stack';
+
+/** Runs with the default retry configuration, as `npm start` would. */
+let stack: TestStack;
+let receiver: Receiver;
+beforeAll(async () => {
+  stack = await startTestStack();
+  receiver = await Receiver.start();
+});
+afterAll(async () => {
+  await stack?.stop();
+  await receiver?.close();
+});
+
+const seconds = (d: { seconds?: unknown } | null | undefined) => Number(d?.seconds ?? 0);
+
+describe('the default retry policy, as Temporal recorded it', () => {
+  it('says one day, 5 s initial, coefficient 2, 2 h cap, and 30 s + overhead per attempt', async () => {
+    const tenantId = uniqueTenant();
+    const ep = await stack.request('POST', '/endpoints', buildEndpoint({ tenantId, url: receiver.url() }));
+    const sent = await stack.request('POST', '/events', buildEvent({ tenantId }));
+    const handle = stack.temporal.workflow.getHandle(`delivery:${sent.body.id}:${ep.body.id}`);
+    await waitFor(async () => (await handle.describe().catch(() => undefined))?.status.name === 'COMPLETED', 'the delivery workflow to complete');
+
+    const history = await handle.fetchHistory();
+    const scheduled = history.events!.map((e) => e.activityTaskScheduledEventAttributes).find((a) => a?.activityType?.name === 'deliver');
+    expect(scheduled).toBeDefined();
+    expect(seconds(scheduled!.scheduleToCloseTimeout)).toBe(86_400);
+    expect(seconds(scheduled!.startToCloseTimeout)).toBe(40);
+    expect(seconds(scheduled!.retryPolicy!.initialInterval)).toBe(5);
+    expect(scheduled!.retryPolicy!.backoffCoefficient).toBe(2);
+    expect(seconds(scheduled!.retryPolicy!.maximumInterval)).toBe(7_200);
+    expect(scheduled!.retryPolicy!.maximumAttempts ?? 0).toBe(0);
+
+    const description = await handle.describe();
+    expect(description.typedSearchAttributes.get({ name: 'EndpointId', type: 'KEYWORD' } as never)).toBe(ep.body.id);
+  });
+});
+
+describe('fan-out at scale', () => {
+  it('one event to 1,000 endpoints of one tenant is delivered to each', async () => {
+    const tenantId = uniqueTenant();
+    const endpointIds: string[] = [];
+    for (let batch = 0; batch < 20; batch += 1) {
+      const created = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => stack.request('POST', '/endpoints', buildEndpoint({ tenantId, url: receiver.url(`/ep/${batch * 50 + i}`) }))),
+      );
+      endpointIds.push(...created.map((c) => c.body.id));
+    }
+    expect(new Set(endpointIds).size).toBe(1_000);
+
+    const sent = await stack.request('POST', '/events', buildEvent({ tenantId, type: 'sync.started' }));
+    expect(sent.status).toBe(202);
+
+    await waitFor(
+      () => new Set(receiver.received.filter((r) => r.headers['webhook-id'] === sent.body.id).map((r) => r.path)).size === 1_000,
+      '1,000 deliveries',
+      240_000,
+    );
+
+    const event = await waitFor(async () => {
+      const e = await stack.request('GET', `/events/${sent.body.id}`);
+      return e.body.deliveries.filter((d: { status: string }) => d.status === 'succeeded').length === 1_000 ? e.body : undefined;
+    }, 'every delivery to be recorded as succeeded', 60_000);
+    expect(new Set(event.deliveries.map((d: { endpointId: string }) => d.endpointId))).toEqual(new Set(endpointIds));
+
+    // The message workflow fanned out in pages of 500, continuing as new between them.
+    const runs = await waitFor(async () => {
+      const found = [];
+      for await (const run of stack.temporal.workflow.list({ query: `WorkflowId = "message:${sent.body.id}"` })) found.push(run.status.name);
+      return found.length >= 2 && found.every((status) => status === 'COMPLETED' || status === 'CONTINUED_AS_NEW') && found.includes('COMPLETED') ? found : undefined;
+    }, 'the message workflow to complete', 30_000);
+    expect(runs.filter((status) => status === 'CONTINUED_AS_NEW').length).toBeGreaterThanOrEqual(1);
+  }, 360_000);
+});

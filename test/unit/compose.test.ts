@@ -1,0 +1,191 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { describe, it, expect } from 'vitest';
+import { parse } from 'yaml';
+
+/**
+ * The container deployment, checked without Docker: docker-compose.yml, Dockerfile and .dockerignore
+ * must agree with each other and with the CLI the integration tests run.
+ */
+const root = new URL('../../', import.meta.url);
+const read = (path: string) => readFileSync(new URL(path, root), 'utf8');
+
+type Healthcheck = { test?: string | string[]; disable?: boolean };
+type Service = {
+  image?: string;
+  build?: string | { context?: string; dockerfile?: string };
+  command?: string | string[];
+  entrypoint?: string | string[];
+  environment?: Record<string, string | number | boolean | null> | string[];
+  ports?: unknown[];
+  container_name?: string;
+  restart?: string;
+  healthcheck?: Healthcheck;
+  depends_on?: string[] | Record<string, { condition?: string }>;
+};
+type Compose = { version?: unknown; services: Record<string, Service> };
+
+// Compose resolves YAML merge keys (`<<: *anchor`); so must we.
+const compose = parse(read('docker-compose.yml'), { merge: true }) as Compose;
+const services = compose.services;
+const dockerfile = read('Dockerfile');
+const packageJson = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
+
+const words = (value: string | string[] | undefined): string[] =>
+  value === undefined ? [] : Array.isArray(value) ? value.map(String) : value.trim().split(/\s+/);
+
+const dependsOn = (service: Service): Record<string, { condition?: string }> =>
+  Array.isArray(service.depends_on)
+    ? Object.fromEntries(service.depends_on.map((name) => [name, { condition: 'service_started' }]))
+    : (service.depends_on ?? {});
+
+const environment = (service: Service): Record<string, unknown> =>
+  Array.isArray(service.environment)
+    ? Object.fromEntries(service.environment.map((entry) => [entry.split('=')[0], entry.split('=').slice(1).join('=')]))
+    : (service.environment ?? {});
+
+const hasHealthcheck = (service: Service) => {
+  const test = words(service.healthcheck?.test);
+  return service.healthcheck !== undefined && service.healthcheck.disable !== true && test.length > 0 && test[0] !== 'NONE';
+};
+
+/** A one-shot runs to completion: nothing restarts it, and whoever waits for it waits for its success. */
+const isOneShot = (name: string) =>
+  [undefined, 'no', 'on-failure'].includes(services[name]!.restart) &&
+  Object.values(services).some((other) => dependsOn(other)[name]?.condition === 'service_completed_successfully');
+
+describe('docker-compose.yml', () => {
+  it('parses as a Compose-spec file without the obsolete version key', () => {
+    expect(compose).toBeTypeOf('object');
+    expect(compose.version).toBeUndefined();
+    expect(services).toBeTypeOf('object');
+  });
+
+  it('has every service of the deployment', () => {
+    for (const name of ['postgres', 'temporal', 'temporal-ui', 'temporal-admin-tools', 'api', 'worker']) {
+      expect(services, name).toHaveProperty(name);
+    }
+  });
+
+  it('builds api and worker from ./Dockerfile', () => {
+    expect(existsSync(new URL('Dockerfile', root))).toBe(true);
+    for (const name of ['api', 'worker']) {
+      const build = services[name]!.build;
+      expect(build, name).toBeDefined();
+      const { context, dockerfile: file } = typeof build === 'string' ? { context: build, dockerfile: undefined } : build!;
+      expect(context, name).toMatch(/^\.\/?$/);
+      expect(file ?? 'Dockerfile', name).toBe('Dockerfile');
+    }
+  });
+
+  it('runs api and worker through the same CLI entry as `npm run api` / `npm run worker`', () => {
+    const api = words(services.api!.command);
+    const worker = words(services.worker!.command);
+    expect(api.at(-1)).toBe('api');
+    expect(worker.at(-1)).toBe('worker');
+    // Identical but for the role, so both containers run one code path with one set of flags.
+    expect(api.slice(0, -1)).toEqual(worker.slice(0, -1));
+    for (const role of ['api', 'worker'] as const) {
+      const script = words(packageJson.scripts[role]);
+      const entry = script.at(-2)!;
+      expect(entry).toBe('src/cli/main.ts');
+      expect(words(services[role]!.command).at(-2), role).toBe(entry);
+      expect(existsSync(new URL(entry, root))).toBe(true);
+    }
+  });
+
+  it('can scale the worker: no host ports, no fixed container name', () => {
+    expect(services.worker!.ports ?? []).toEqual([]);
+    expect(services.worker!.container_name).toBeUndefined();
+  });
+
+  it('gives every service a healthcheck, unless it is a one-shot', () => {
+    for (const [name, service] of Object.entries(services)) {
+      expect(hasHealthcheck(service) || isOneShot(name), `${name} has neither a healthcheck nor is a one-shot`).toBe(true);
+    }
+  });
+
+  it('waits only on conditions that can be met', () => {
+    for (const [name, service] of Object.entries(services)) {
+      for (const [target, { condition }] of Object.entries(dependsOn(service))) {
+        expect(services, `${name} depends on unknown ${target}`).toHaveProperty(target);
+        if (condition === 'service_healthy') expect(hasHealthcheck(services[target]!), `${name} waits for ${target} to be healthy`).toBe(true);
+      }
+    }
+    for (const name of ['api', 'worker']) {
+      const deps = dependsOn(services[name]!);
+      expect(deps.postgres?.condition, name).toBe('service_healthy');
+      expect(deps.temporal?.condition, name).toBe('service_healthy');
+    }
+  });
+
+  it('points api and worker at the compose Postgres and Temporal, with only variables hookflow reads', () => {
+    // The keys of the env schema in src/config.ts: a misspelt variable here would be silently ignored.
+    const schema = read('src/config.ts').split('const envSchema')[1]!.split(/^\}\);/m)[0]!;
+    const known = new Set([...schema.matchAll(/^\s+([A-Z][A-Z0-9_]*):/gm)].map((m) => m[1]));
+    expect(known).toContain('DATABASE_URL');
+    for (const name of ['api', 'worker']) {
+      const env = environment(services[name]!);
+      expect(String(env.DATABASE_URL), name).toMatch(/^postgres(ql)?:\/\/[^@]+@postgres:5432\/hookflow$/);
+      expect(env.TEMPORAL_ADDRESS, name).toBe('temporal:7233');
+      for (const key of Object.keys(env)) expect(known, `${name}: ${key}`).toContain(key);
+    }
+    // The api refuses to start without keys; Compose should say so before anything starts.
+    expect(String(environment(services.api!).API_KEYS)).toMatch(/^\$\{API_KEYS:\?/);
+  });
+
+  it('registers the four Keyword search attributes the workflows set', () => {
+    const script = [...words(services['temporal-admin-tools']!.entrypoint), ...words(services['temporal-admin-tools']!.command)].join(' ');
+    for (const attribute of ['TenantId', 'EventType', 'MessageId', 'EndpointId']) {
+      expect(script).toMatch(new RegExp(`--name ${attribute} --type Keyword`));
+    }
+    const env = environment(services['temporal-admin-tools']!);
+    expect(env.TEMPORAL_ADDRESS).toBe('temporal:7233');
+    expect(env.TEMPORAL_CLI_ADDRESS).toBe('temporal:7233');
+  });
+
+  it('pins every pulled image to a tag', () => {
+    for (const [name, service] of Object.entries(services)) {
+      if (service.build) continue;
+      expect(service.image, name).toMatch(/^[^:]+:[^:]+$/);
+      expect(service.image, name).not.toMatch(/:latest$/);
+    }
+  });
+});
+
+describe('Dockerfile', () => {
+  const instructions = dockerfile
+    .replace(/\\\r?\n/g, ' ')
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith('#'));
+  const named = (keyword: string) => instructions.filter((line) => line.toUpperCase().startsWith(`${keyword} `));
+
+  it('is a multi-stage build', () => {
+    expect(named('FROM').length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('runs as a user that is not root', () => {
+    const users = named('USER');
+    expect(users.length).toBeGreaterThan(0);
+    const user = users.at(-1)!.split(/\s+/)[1]!.split(':')[0]!;
+    expect(['root', '0']).not.toContain(user);
+  });
+
+  it('defaults to the api role and checks its health', () => {
+    expect(named('CMD').at(-1)).toMatch(/src\/cli\/main\.ts"?,?\s*"?api"?\s*\]?$/);
+    expect(named('HEALTHCHECK').at(-1)).toMatch(/\/healthz/);
+    expect(named('EXPOSE').join(' ')).toMatch(/\b3000\b/);
+  });
+
+  it('has a build context that holds everything the roles load', () => {
+    // .dockerignore is an allowlist; each of these must be let back in.
+    const patterns = read('.dockerignore')
+      .split(/\r?\n/)
+      .map((line) => line.trim())
+      .filter((line) => line && !line.startsWith('#'));
+    expect(patterns[0]).toBe('*');
+    for (const path of ['package.json', 'package-lock.json', 'tsconfig.json', 'src', 'workflows', 'activities']) {
+      expect(patterns, path).toContain(`!${path}`);
+    }
+  });
+});

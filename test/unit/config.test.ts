@@ -1,0 +1,54 @@
+import { describe, it, expect } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config';
+
+describe('loadConfig defaults', () => {
+  const config = loadConfig({});
+
+  it('matches the contract', () => {
+    expect(config.port).toBe(3000);
+    expect(config.apiKeys).toEqual([]);
+    expect(config.temporal).toMatchObject({ namespace: 'default', taskQueue: 'hookflow', devPort: 7233, uiPort: 8233 });
+    expect(config.dataDir).toBe('./.hookflow');
+    expect(config.delivery).toEqual({
+      timeoutMs: 30_000,
+      initialIntervalMs: 5_000,
+      backoffCoefficient: 2,
+      maxIntervalMs: 7_200_000,
+      expiryMs: 86_400_000,
+    });
+    expect(config.maxPayloadBytes).toBe(262_144);
+    expect(config.allowPrivateNetwork).toBe(false);
+  });
+});
+
+describe('loadConfig parsing', () => {
+  it.each([
+    ['false', false],
+    ['true', true],
+  ])('ALLOW_PRIVATE_NETWORK=%s is %s', (value, expected) => {
+    expect(loadConfig({ ALLOW_PRIVATE_NETWORK: value }).allowPrivateNetwork).toBe(expected);
+  });
+
+  it('reads durations and numbers from the environment', () => {
+    const config = loadConfig({ PORT: '8080', DELIVERY_TIMEOUT: '250ms', RETRY_EXPIRY: '2h' });
+    expect(config.port).toBe(8080);
+    expect(config.delivery.timeoutMs).toBe(250);
+    expect(config.delivery.expiryMs).toBe(7_200_000);
+  });
+
+  it('splits API_KEYS on commas and trims', () => {
+    expect(loadConfig({ API_KEYS: ' key-a , key-b,key-c ,' }).apiKeys).toEqual(['key-a', 'key-b', 'key-c']);
+  });
+
+  it.each([
+    ['RETRY_EXPIRY', 'soon'],
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['ALLOW_PRIVATE_NETWORK', 'maybe'],
+    ['DELIVERY_TIMEOUT', '30'],
+    ['RETRY_BACKOFF_COEFFICIENT', 'x'],
+  ])('%s=%s throws a ConfigError naming the variable', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(name);
+  });
+});
