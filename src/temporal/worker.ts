@@ -28,6 +28,8 @@ function installRuntime(log: Logger): void {
     sdkLog[method](meta ?? {}, message);
   };
   Runtime.install({
+    // hookflow's CLI handles SIGINT/SIGTERM and stops the worker in its own order.
+    shutdownSignals: [],
     logger: {
       log: write,
       trace: (m, meta) => write('TRACE', m, meta),

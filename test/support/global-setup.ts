@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
@@ -27,6 +27,8 @@ declare module 'vitest' {
 export default async function setup(project: TestProject) {
   const log = createLogger('warn');
   const dir = mkdtempSync(join(tmpdir(), 'hookflow-test-'));
+  // Run as root, Postgres runs as the postgres user, which must be able to reach its data dir.
+  chmodSync(dir, 0o755);
   const binary = await obtainTool('temporal', log);
   if (!binary) throw new Error('No Temporal CLI: set TEMPORAL_CLI_PATH, put temporal on PATH, or install Go.');
 

@@ -1,0 +1,81 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { freePort } from '../../src/embedded-postgres';
+import { Receiver, waitFor } from '../support/receiver';
+
+/**
+ * `hookflow start` as a user runs it (`npm start` runs exactly this): embedded Temporal and Postgres
+ * under the data dir, a generated API key, Ctrl-C stops everything, and a restart keeps the data.
+ */
+const dataDir = mkdtempSync(join(tmpdir(), 'hookflow-start-'));
+chmodSync(dataDir, 0o755);
+const running: ChildProcess[] = [];
+let receiver: Receiver | undefined;
+
+afterAll(async () => {
+  for (const child of running) if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
+  await receiver?.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+type Started = { child: ChildProcess; apiUrl: string; output: () => string; exited: Promise<number | null> };
+
+async function start(env: Record<string, string>): Promise<Started> {
+  const child = spawn('npm', ['start'], {
+    env: { ...process.env, ...env, HOOKFLOW_DATA_DIR: dataDir, TEMPORAL_CLI_PATH: inject('temporalBinary'), ALLOW_PRIVATE_NETWORK: 'true', LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  running.push(child);
+  let output = '';
+  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const apiUrl = await waitFor(() => /"api":"(http:\/\/[^"]+)"/.exec(output)?.[1], `hookflow start to be ready; output so far:\n${output}`, 150_000);
+  return { child, apiUrl, output: () => output, exited };
+}
+
+async function stopWithSigint(s: Started): Promise<number> {
+  const before = Date.now();
+  s.child.kill('SIGINT');
+  const code = await s.exited;
+  expect(code).toBe(0);
+  return Date.now() - before;
+}
+
+describe('npm start', () => {
+  it('runs the whole service, stops on Ctrl-C, and keeps its data across a restart', async () => {
+    receiver = await Receiver.start();
+    const ports = { PORT: '0', TEMPORAL_DEV_PORT: String(await freePort()), TEMPORAL_UI_PORT: String(await freePort()) };
+    const first = await start(ports);
+    const key = /Generated an API key[^\n]*\n\n {2}(\S+)/.exec(first.output())?.[1];
+    expect(key).toMatch(/^hf_/);
+    const auth = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+
+    const ui = await fetch(`http://127.0.0.1:${ports.TEMPORAL_UI_PORT}/`);
+    expect(ui.status).toBe(200);
+    const endpoint = (await (await fetch(`${first.apiUrl}/endpoints`, { method: 'POST', headers: auth, body: JSON.stringify({ tenantId: 'acme', url: receiver.url() }) })).json()) as { id: string };
+    const sent = await fetch(`${first.apiUrl}/events`, { method: 'POST', headers: auth, body: JSON.stringify({ tenantId: 'acme', type: 'sync.completed', payload: { rows: 1 } }) });
+    expect(sent.status).toBe(202);
+    const { id } = (await sent.json()) as { id: string };
+    await waitFor(() => receiver!.received.length === 1, 'the delivery');
+    expect(receiver.received[0]!.headers['webhook-id']).toBe(id);
+
+    const stopMs = await stopWithSigint(first);
+    expect(stopMs).toBeLessThan(20_000);
+    expect(first.output()).not.toContain(key!.slice(3) + '"');
+
+    const second = await start(ports);
+    expect(second.output()).not.toContain('Generated an API key');
+    const event = (await (await fetch(`${second.apiUrl}/events/${id}`, { headers: auth })).json()) as { deliveries: unknown[] };
+    expect(event.deliveries).toEqual([expect.objectContaining({ endpointId: endpoint.id, status: 'succeeded', attempts: 1 })]);
+    // Temporal's history survived too: the operator can still find the delivery.
+    const described = await fetch(`${second.apiUrl}/readyz`);
+    expect(described.status).toBe(200);
+    await stopWithSigint(second);
+  }, 400_000);
+});
