@@ -11,7 +11,7 @@ import { createPool, migrate } from './db/pool';
 import { startEmbeddedPostgres } from './embedded-postgres';
 import type { Logger } from './logger';
 import { createMetrics } from './metrics';
-import { startDevServer } from './temporal/dev-server';
+import { startDevServer, startSdkDevServer } from './temporal/dev-server';
 import { obtainTool } from './temporal/tools';
 import { createDeliveryWorker } from './temporal/worker';
 
@@ -59,11 +59,13 @@ export async function startService(config: Config, o: ServiceOptions): Promise<S
     if (!temporalAddress) {
       if (!o.embedded) throw new ConfigError('TEMPORAL_ADDRESS must be set for this role (only `hookflow start` embeds Temporal).');
       const binary = await obtainTool('temporal', log);
-      if (!binary) throw new ConfigError('No Temporal CLI found: put `temporal` on PATH, set TEMPORAL_CLI_PATH, or install Go so hookflow can build it.');
-      const server = await startDevServer({
-        binary, dataDir: join(dataDir, 'temporal'), port: config.temporal.devPort, uiPort: config.temporal.uiPort,
-        namespace: config.temporal.namespace, log,
-      });
+      const serverOptions = {
+        dataDir: join(dataDir, 'temporal'), port: config.temporal.devPort, uiPort: config.temporal.uiPort, namespace: config.temporal.namespace, log,
+      };
+      if (!binary) log.warn('no Temporal CLI and no Go: downloading the dev server through the Temporal SDK');
+      const server = binary
+        ? await startDevServer({ binary, ...serverOptions })
+        : await startSdkDevServer({ executable: { type: 'cached-download' }, ...serverOptions });
       stops.push(() => server.stop());
       temporalAddress = server.address;
       temporalUiUrl = server.uiUrl;

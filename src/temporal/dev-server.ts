@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
-import { SEARCH_ATTRIBUTE_FLAGS } from '../../workflows/ids';
+import { TestWorkflowEnvironment, type EphemeralServerExecutable } from '@temporalio/testing';
+import { SEARCH_ATTRIBUTES, SEARCH_ATTRIBUTE_FLAGS } from '../../workflows/ids';
 import type { Logger } from '../logger';
 
 export type DevServer = { address: string; uiUrl: string; stop(): Promise<void> };
@@ -21,6 +22,8 @@ export type DevServerOptions = {
  * WAL with synchronous=NORMAL keeps every commit across a process crash (only an OS crash can lose the
  * last ones) and is much faster than the default rollback journal.
  */
+const SQLITE_PRAGMAS = ['--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal'];
+
 export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
   mkdirSync(o.dataDir, { recursive: true });
   const address = `127.0.0.1:${o.port}`;
@@ -31,8 +34,7 @@ export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
     '--port', String(o.port),
     '--ui-port', String(o.uiPort),
     '--log-level', 'warn',
-    '--sqlite-pragma', 'journal_mode=wal',
-    '--sqlite-pragma', 'synchronous=normal',
+    ...SQLITE_PRAGMAS,
     ...SEARCH_ATTRIBUTE_FLAGS.flatMap((flag) => ['--search-attribute', flag]),
     ...(o.namespace === 'default' ? [] : ['--namespace', o.namespace]),
   ];
@@ -53,6 +55,31 @@ export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
   }
   o.log.info({ address, ui: `http://127.0.0.1:${o.uiPort}` }, 'Temporal dev server ready');
   return { address, uiUrl: `http://127.0.0.1:${o.uiPort}`, stop: () => stopChild(child, exited) };
+}
+
+/**
+ * The fallback for a machine with internet but neither the Temporal CLI nor Go: the SDK downloads the
+ * dev server (`cached-download`) and runs it with the same database file, ports and search attributes.
+ */
+export async function startSdkDevServer(o: Omit<DevServerOptions, 'binary'> & { executable: EphemeralServerExecutable }): Promise<DevServer> {
+  mkdirSync(o.dataDir, { recursive: true });
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: o.executable,
+      dbFilename: join(o.dataDir, 'temporal.sqlite'),
+      namespace: o.namespace,
+      ip: '127.0.0.1',
+      port: o.port,
+      ui: true,
+      uiPort: o.uiPort,
+      log: { format: 'json', level: 'warn' },
+      searchAttributes: Object.values(SEARCH_ATTRIBUTES),
+      extraArgs: SQLITE_PRAGMAS,
+    },
+  });
+  const address = `127.0.0.1:${o.port}`;
+  o.log.info({ address, ui: `http://127.0.0.1:${o.uiPort}` }, 'Temporal dev server (SDK download) ready');
+  return { address, uiUrl: `http://127.0.0.1:${o.uiPort}`, stop: () => env.teardown() };
 }
 
 /**
