@@ -2,12 +2,14 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Config } from '../src/config';
 import type { Db } from '../src/db/pool';
 import type { Logger } from '../src/logger';
-import { disableEndpoint, getEndpoint, matchingEndpointIds } from '../src/db/endpoints';
-import { createDeliveries, finishDelivery, getMessageForDelivery, type DeliveryStatus } from '../src/db/messages';
+import { disableEndpoint, getEndpoint, matchingEndpointIds, noteAttemptOutcome } from '../src/db/endpoints';
+import {
+  createDeliveries, failedDeliveries, finishDelivery, getMessageForDelivery, resetDeliveries, type DeliveryStatus, type FailedDelivery,
+} from '../src/db/messages';
 import { recordAttempt } from '../src/db/attempts';
 import { newId } from '../src/ids';
 import { VERSION } from '../src/version';
-import type { DeliverInput, DeliveryPlan, MessageWorkflowInput } from '../workflows/types';
+import type { DeliverInput, DeliveryPlan, MessageWorkflowInput, RecoverWorkflowInput } from '../workflows/types';
 import { classify } from './classify';
 import type { HttpClient } from './http';
 import { nextDelayMs, planDelivery } from './plan';
@@ -99,7 +101,9 @@ export function createActivities({ db, http, config, log, onAttempt }: ActivityD
       onAttempt?.({ status: succeeded ? 'succeeded' : 'failed', durationMs: result.durationMs, failureType: verdict.outcome === 'retry' ? verdict.failureType : undefined });
       log.debug({ messageId, endpointId, attempt, statusCode, durationMs: result.durationMs, error }, 'delivery attempt');
 
+      const autoDisabled = await noteAttemptOutcome(db, endpointId, succeeded, config.delivery.disableAfterMs);
       if (verdict.outcome === 'success') return;
+      if (autoDisabled) throw ApplicationFailure.nonRetryable(`endpoint ${endpointId} disabled: ${autoDisabled}`, 'EndpointDisabled');
       if (verdict.outcome === 'gone') {
         await disableEndpoint(db, endpointId, `${verdict.reason} at ${new Date().toISOString()}`);
         throw ApplicationFailure.create({ type: 'EndpointGone', message: verdict.reason, nonRetryable: true });
@@ -107,6 +111,13 @@ export function createActivities({ db, http, config, log, onAttempt }: ActivityD
       // An endpoint's own schedule and a receiver's Retry-After set the next delay; otherwise Temporal's backoff does.
       const nextRetryDelay = plan.retryScheduleMs || verdict.retryAfterMs !== undefined ? delayMs : undefined;
       throw ApplicationFailure.create({ type: verdict.failureType, message: verdict.reason, nextRetryDelay });
+    },
+
+    /** One page of the failed deliveries a recovery redelivers, marked pending again. */
+    async recoverPage(input: RecoverWorkflowInput): Promise<FailedDelivery[]> {
+      const page = await failedDeliveries(db, { ...input, limit: PAGE });
+      if (page.length > 0) await resetDeliveries(db, input.endpointId, page.map((d) => d.messageId));
+      return page;
     },
 
     async finishDelivery({ messageId, endpointId, status }: { messageId: string; endpointId: string; status: DeliveryStatus }): Promise<void> {

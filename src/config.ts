@@ -80,6 +80,7 @@ const envSchema = z.object({
     }),
   RETRY_MAX_INTERVAL: duration('RETRY_MAX_INTERVAL', '2h'),
   RETRY_EXPIRY: duration('RETRY_EXPIRY', '1d'),
+  ENDPOINT_DISABLE_AFTER: duration('ENDPOINT_DISABLE_AFTER', '5d'),
   MAX_PAYLOAD_BYTES: integer('MAX_PAYLOAD_BYTES', 262_144, 1, 1_500_000),
   ALLOW_PRIVATE_NETWORK: boolean('ALLOW_PRIVATE_NETWORK'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -103,6 +104,8 @@ export type Config = {
     backoffCoefficient: number;
     maxIntervalMs: number;
     expiryMs: number;
+    /** An endpoint whose every attempt has failed for this long is disabled. */
+    disableAfterMs: number;
   };
   maxPayloadBytes: number;
   allowPrivateNetwork: boolean;
@@ -143,6 +146,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       backoffCoefficient: e.RETRY_BACKOFF_COEFFICIENT,
       maxIntervalMs: e.RETRY_MAX_INTERVAL,
       expiryMs: e.RETRY_EXPIRY,
+      disableAfterMs: e.ENDPOINT_DISABLE_AFTER,
     },
     maxPayloadBytes: e.MAX_PAYLOAD_BYTES,
     allowPrivateNetwork: e.ALLOW_PRIVATE_NETWORK,

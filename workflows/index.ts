@@ -12,7 +12,7 @@ import {
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { deliverySearchAttributes, deliveryWorkflowId } from './ids';
-import type { DeliveryWorkflowInput, MessageWorkflowInput } from './types';
+import type { DeliveryWorkflowInput, MessageWorkflowInput, RecoverWorkflowInput } from './types';
 
 /**
  * Endpoints fanned out per run. Each child costs the parent ~3 history events, so a page of 500 stays far
@@ -93,4 +93,26 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<{ 
     });
   }
   return { status: 'succeeded' };
+}
+
+/**
+ * `POST /endpoints/:id/recover`: every delivery to the endpoint that failed in the window gets a new run
+ * of its delivery workflow. Pages through Postgres and continues as new, so a recovery of thousands
+ * of messages is paced by Temporal, not started all at once from the API.
+ */
+export async function recoverWorkflow(input: RecoverWorkflowInput): Promise<{ redelivered: number }> {
+  const page = await bookkeeping.recoverPage(input);
+  await Promise.all(
+    page.map((d) =>
+      startDelivery(
+        { messageId: d.messageId, endpointId: input.endpointId, tenantId: d.tenantId, eventType: d.eventType },
+        WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+      ),
+    ),
+  );
+  const last = page[page.length - 1];
+  if (last && page.length >= FANOUT_PAGE_SIZE) {
+    await continueAsNew<typeof recoverWorkflow>({ ...input, after: { updatedAt: last.updatedAt, messageId: last.messageId } });
+  }
+  return { redelivered: page.length };
 }

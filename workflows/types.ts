@@ -33,3 +33,12 @@ export type DeliveryPlan = {
 };
 
 export type DeliverInput = { messageId: string; endpointId: string; plan: DeliveryPlan };
+
+/** Redeliver every delivery to one endpoint that failed within [since, until). */
+export type RecoverWorkflowInput = {
+  endpointId: string;
+  since: string;
+  until: string | null;
+  /** Set by continue-as-new: the page resumes after this delivery. */
+  after?: { updatedAt: string; messageId: string };
+};

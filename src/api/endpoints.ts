@@ -1,15 +1,16 @@
+import { randomUUID } from 'node:crypto';
 import { WorkflowIdReusePolicy } from '@temporalio/client';
 import { z } from './zod';
 import { listAttempts } from '../db/attempts';
 import {
   deleteEndpoint, getEndpoint, insertEndpoint, listEndpoints, rotateSecret, updateEndpoint, type EndpointChanges, type EndpointRow,
 } from '../db/endpoints';
-import { createDeliveries, insertMessage, markWorkflowStarted } from '../db/messages';
+import { countFailedDeliveries, createDeliveries, insertMessage, markWorkflowStarted } from '../db/messages';
 import { formatDuration, parseDuration } from '../duration';
 import { newId } from '../ids';
 import { generateSecret, isValidSecret } from '../../activities/signing';
 import { ipLiteral, isPublicAddress } from '../../activities/address-guard';
-import { deliverySearchAttributes, deliveryWorkflowId } from '../../workflows/ids';
+import { SEARCH_ATTRIBUTES, deliverySearchAttributes, deliveryWorkflowId } from '../../workflows/ids';
 import type { ApiDeps } from './deps';
 import { Channels, Duration, EventTypeName, IdParams, List, Paging, TenantId, Timestamp, afterSeq, byteLength, payloadTooLarge } from './common';
 import { notFound, validationFailed } from './errors';
@@ -93,6 +94,12 @@ const Endpoint = z
 
 const SecretBody = z.object({ secret: z.string() }).openapi('EndpointSecret');
 const Rotate = z.object({ secret: Secret.optional() }).strict();
+const Instant = z.iso.datetime({ offset: true }).openapi({ format: 'date-time', example: '2026-11-23T00:00:00Z' });
+const Recover = z
+  .object({ since: Instant, until: Instant.optional().openapi({ description: 'Default: now. Deliveries failing again during the recovery are not picked up twice.' }) })
+  .strict()
+  .refine((r) => r.until === undefined || Date.parse(r.until) > Date.parse(r.since), { message: 'until must be after since', path: ['until'] });
+
 const TestSend = z.object({ type: EventTypeName.optional(), payload: z.record(z.string(), z.unknown()).optional() }).strict();
 
 function endpointJson(e: EndpointRow) {
@@ -265,6 +272,30 @@ export function endpointRoutes(routes: Routes, { db, temporal, config }: ApiDeps
       });
       await markWorkflowStarted(db, row.id);
       return { status: 202, body: { id: row.id } };
+    },
+  });
+
+  routes.add({
+    method: 'post',
+    path: '/endpoints/:id/recover',
+    tag: 'Endpoints',
+    summary: 'Redeliver every message whose delivery to this endpoint failed in the window, through a recovery workflow',
+    params: IdParams,
+    body: Recover,
+    responses: { 202: { description: 'How many deliveries the recovery redelivers.', schema: z.object({ count: z.number().int() }) }, 404: { description: 'No such endpoint.' } },
+    handler: async ({ params, body }) => {
+      const endpoint = await load(params.id);
+      const window = { endpointId: endpoint.id, since: new Date(body.since).toISOString(), until: new Date(body.until ?? Date.now()).toISOString() };
+      const count = await countFailedDeliveries(db, window);
+      if (count > 0) {
+        await temporal.workflow.start('recoverWorkflow', {
+          taskQueue: config.temporal.taskQueue,
+          workflowId: `recover:${endpoint.id}:${randomUUID()}`,
+          args: [window],
+          typedSearchAttributes: [{ key: SEARCH_ATTRIBUTES.tenantId, value: endpoint.tenant_id }, { key: SEARCH_ATTRIBUTES.endpointId, value: endpoint.id }],
+        });
+      }
+      return { status: 202, body: { count } };
     },
   });
 

@@ -18,6 +18,7 @@ export type EndpointRow = {
   rate_limit_per_second: number | null;
   retry_schedule_ms: number[] | null;
   metadata: Record<string, unknown>;
+  failing_since: Date | null;
   created_at: Date;
   updated_at: Date;
 };
@@ -87,7 +88,7 @@ export async function updateEndpoint(db: Db, id: string, changes: EndpointChange
     values.push(key === 'headers' || key === 'metadata' ? JSON.stringify(value) : value);
     sets.push(`${column} = $${values.length}`);
   }
-  if (changes.disabled === false) sets.push('disabled_reason = NULL');
+  if (changes.disabled === false) sets.push('disabled_reason = NULL', 'failing_since = NULL');
   sets.push('updated_at = now()');
   const { rows } = await db.query<EndpointRow>(`UPDATE endpoints SET ${sets.join(', ')} WHERE id = $1 RETURNING *`, values);
   return rows[0];
@@ -98,6 +99,31 @@ export async function disableEndpoint(db: Db, id: string, reason: string): Promi
     'UPDATE endpoints SET disabled = true, disabled_reason = $2, updated_at = now() WHERE id = $1 AND NOT disabled',
     [id, reason],
   );
+}
+
+/**
+ * Tracks the endpoint's current run of failures and disables it once every attempt has failed for
+ * `disableAfterMs`. Returns the reason when this attempt disabled it.
+ */
+export async function noteAttemptOutcome(db: Db, id: string, succeeded: boolean, disableAfterMs: number): Promise<string | undefined> {
+  if (succeeded) {
+    await db.query('UPDATE endpoints SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL', [id]);
+    return undefined;
+  }
+  const { rows } = await db.query<{ disabled_reason: string | null }>(
+    `UPDATE endpoints SET
+       failing_since = COALESCE(failing_since, now()),
+       disabled = disabled OR COALESCE(failing_since, now()) <= now() - make_interval(secs => $2::double precision / 1000),
+       disabled_reason = CASE
+         WHEN NOT disabled AND COALESCE(failing_since, now()) <= now() - make_interval(secs => $2::double precision / 1000)
+         THEN 'every delivery failed since ' || to_char(COALESCE(failing_since, now()) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') || ' (ENDPOINT_DISABLE_AFTER)'
+         ELSE disabled_reason END,
+       updated_at = now()
+     WHERE id = $1 RETURNING disabled, disabled_reason`,
+    [id, disableAfterMs],
+  );
+  const row = rows[0] as { disabled?: boolean; disabled_reason: string | null } | undefined;
+  return row?.disabled && row.disabled_reason?.endsWith('(ENDPOINT_DISABLE_AFTER)') ? row.disabled_reason : undefined;
 }
 
 export async function deleteEndpoint(db: Db, id: string): Promise<boolean> {

@@ -112,3 +112,41 @@ export async function finishDelivery(db: Db, messageId: string, endpointId: stri
     [messageId, endpointId, status],
   );
 }
+
+export type FailedDelivery = { messageId: string; tenantId: string; eventType: string; updatedAt: string };
+
+/** One page of an endpoint's failed deliveries that failed within [since, until), oldest first. */
+export async function failedDeliveries(
+  db: Db,
+  q: { endpointId: string; since: string; until: string | null; after?: { updatedAt: string; messageId: string }; limit: number },
+): Promise<FailedDelivery[]> {
+  const { rows } = await db.query<FailedDelivery>(
+    `SELECT d.message_id AS "messageId", m.tenant_id AS "tenantId", m.event_type AS "eventType",
+            to_char(d.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "updatedAt"
+     FROM deliveries d JOIN messages m ON m.id = d.message_id
+     WHERE d.endpoint_id = $1 AND d.status = 'failed' AND d.updated_at >= $2::timestamptz
+       AND ($3::timestamptz IS NULL OR d.updated_at < $3::timestamptz)
+       AND ($4::timestamptz IS NULL OR (d.updated_at, d.message_id) > ($4::timestamptz, $5::text))
+     ORDER BY d.updated_at, d.message_id LIMIT $6`,
+    [q.endpointId, q.since, q.until, q.after?.updatedAt ?? null, q.after?.messageId ?? null, q.limit],
+  );
+  return rows;
+}
+
+export async function countFailedDeliveries(db: Db, q: { endpointId: string; since: string; until: string | null }): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM deliveries
+     WHERE endpoint_id = $1 AND status = 'failed' AND updated_at >= $2::timestamptz AND ($3::timestamptz IS NULL OR updated_at < $3::timestamptz)`,
+    [q.endpointId, q.since, q.until],
+  );
+  return rows[0]!.n;
+}
+
+/** Marks these deliveries pending again before their redelivery starts. */
+export async function resetDeliveries(db: Db, endpointId: string, messageIds: string[]): Promise<void> {
+  await db.query(
+    `UPDATE deliveries SET status = 'pending', next_attempt_at = NULL, updated_at = now()
+     WHERE endpoint_id = $1 AND message_id = ANY ($2::text[])`,
+    [endpointId, messageIds],
+  );
+}
