@@ -1,11 +1,13 @@
 import express, { type Express, type RequestHandler } from 'express';
 import type { ApiDeps } from './deps';
 import { requireApiKey } from './auth';
+import { DOCS_ASSETS, docsAssets, docsRoutes } from './docs';
 import { endpointRoutes } from './endpoints';
 import { ApiError, errorHandler } from './errors';
 import { eventRoutes } from './events';
 import { eventTypeRoutes } from './event-types';
 import { healthRoutes } from './health';
+import { requestLogger } from './request-log';
 import { Routes, unsupportedMediaType } from './route';
 
 /** Room beyond the payload for the other fields of a body, so MAX_PAYLOAD_BYTES decides and says 413 itself. */
@@ -15,6 +17,7 @@ export function createApp(deps: ApiDeps): { app: Express; routes: Routes } {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  app.use(requestLogger(deps.log));
   app.use((req, res, next) => {
     res.on('finish', () => deps.metrics.httpRequests.inc({ method: req.method, status: String(res.statusCode) }));
     next();
@@ -24,6 +27,8 @@ export function createApp(deps: ApiDeps): { app: Express; routes: Routes } {
   const privateRouter = express.Router();
   const routes = new Routes(publicRouter, privateRouter);
   healthRoutes(routes, deps);
+  docsRoutes(routes);
+  publicRouter.use(DOCS_ASSETS, docsAssets());
   eventRoutes(routes, deps);
   endpointRoutes(routes, deps);
   eventTypeRoutes(routes, deps);

@@ -5,7 +5,8 @@ import type { Logger } from '../logger';
 
 /**
  * The contract's error shape, `{"error": {code, message, details?}}`, made in one place. Anything that
- * is not an ApiError, a body-parser error or an outage is a bug: logged with its stack, answered 500.
+ * is not an ApiError, a body-parser error or an outage is a bug: logged with its stack (on the
+ * request's logger, so with its request id), answered 500.
  */
 export class ApiError extends Error {
   constructor(
@@ -51,6 +52,7 @@ type BodyParserError = { type?: string; status?: number };
 
 export function errorHandler(log: Logger, maxPayloadBytes: number): ErrorRequestHandler {
   return (err, req, res, _next) => {
+    const reqLog = req.log ?? log;
     const parserError = err as BodyParserError;
     let apiError: ApiError;
     if (err instanceof ApiError) apiError = err;
@@ -62,10 +64,10 @@ export function errorHandler(log: Logger, maxPayloadBytes: number): ErrorRequest
     } else if (parserError.type === 'request.aborted' || parserError.type === 'request.size.invalid') {
       apiError = new ApiError(400, 'invalid_json', 'The body ended before its declared length.');
     } else if (isUnavailable(err)) {
-      log.warn({ err: { message: (err as Error).message, code: (err as { code?: string }).code }, path: req.path }, 'dependency unavailable');
+      reqLog.warn({ err: { message: (err as Error).message, code: (err as { code?: string }).code }, path: req.path }, 'dependency unavailable');
       apiError = new ApiError(503, 'unavailable', 'Postgres or Temporal is unreachable; nothing was accepted. Retry later.', undefined, { 'retry-after': '5' });
     } else {
-      log.error({ err, method: req.method, path: req.path }, 'unhandled error');
+      reqLog.error({ err, method: req.method, path: req.path }, 'unhandled error');
       res.status(500).json({ error: { code: 'internal', message: 'Something went wrong on our side.' } });
       return;
     }

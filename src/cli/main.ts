@@ -1,8 +1,11 @@
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
+import { isValidSecret } from '../../activities/signing';
 import { ConfigError, loadConfig, type Config } from '../config';
 import { migrate } from '../db/pool';
 import { createLogger, type Logger } from '../logger';
 import { embeddedApiKey, startService, type Role, type Service } from '../service';
+import { callApi } from './client';
+import { listen } from './listen';
 
 /**
  * `hookflow start | api | worker | migrate`. `start` is the whole service on one machine; the others
@@ -24,6 +27,98 @@ program
     if (!config.databaseUrl) fail(log, new ConfigError('DATABASE_URL must be set for `hookflow migrate`.'));
     await migrate(config.databaseUrl!, log);
     log.info('migrations applied');
+  });
+
+const print = (value: unknown) => process.stdout.write(`${typeof value === 'string' ? value : JSON.stringify(value, null, 2)}\n`);
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+const json = (value: string) => {
+  try {
+    return JSON.parse(value) as unknown;
+  } catch {
+    throw new InvalidArgumentError('not valid JSON');
+  }
+};
+
+/** Client commands: they call the HTTP API (HOOKFLOW_API_URL, HOOKFLOW_API_KEY; see src/cli/client.ts). */
+function client(action: () => Promise<unknown>): () => Promise<void> {
+  return async () => {
+    try {
+      print(await action());
+    } catch (err) {
+      process.stderr.write(`${(err as Error).message}\n`);
+      process.exit(1);
+    }
+  };
+}
+
+const events = program.command('events').description('Send and inspect events through the API');
+events
+  .command('send')
+  .description('POST /events')
+  .requiredOption('--tenant <id>', 'tenant id')
+  .requiredOption('--type <type>', 'event type, e.g. sync.completed')
+  .option('--payload <json>', 'the payload, a JSON object', json, {})
+  .option('--id <id>', 'your event id (idempotency)')
+  .option('--channel <channel>', 'a channel (repeatable)', collect)
+  .action((o: { tenant: string; type: string; payload: unknown; id?: string; channel?: string[] }) =>
+    client(() => callApi('POST', '/events', { tenantId: o.tenant, type: o.type, payload: o.payload, id: o.id, channels: o.channel }))(),
+  );
+events
+  .command('get <id>')
+  .description('GET /events/:id with its deliveries')
+  .action((id: string) => client(() => callApi('GET', `/events/${encodeURIComponent(id)}`))());
+
+const endpoints = program.command('endpoints').description('Manage endpoints through the API');
+endpoints
+  .command('add')
+  .description('POST /endpoints')
+  .requiredOption('--tenant <id>', 'tenant id')
+  .requiredOption('--url <url>', 'where deliveries go')
+  .option('--event-type <type>', 'subscribe to this type only (repeatable; none = all)', collect)
+  .option('--channel <channel>', 'only events sharing this channel (repeatable)', collect)
+  .option('--secret <whsec>', 'the signing secret (default: generated)')
+  .option('--description <text>', 'a description')
+  .action((o: { tenant: string; url: string; eventType?: string[]; channel?: string[]; secret?: string; description?: string }) =>
+    client(() =>
+      callApi('POST', '/endpoints', { tenantId: o.tenant, url: o.url, eventTypes: o.eventType, channels: o.channel, secret: o.secret, description: o.description }),
+    )(),
+  );
+endpoints
+  .command('list')
+  .description('GET /endpoints')
+  .option('--tenant <id>', 'only this tenant')
+  .action((o: { tenant?: string }) => client(() => callApi('GET', `/endpoints${o.tenant ? `?tenantId=${encodeURIComponent(o.tenant)}` : ''}`))());
+
+program
+  .command('replay')
+  .description("Redeliver an endpoint's failed deliveries (POST /endpoints/:id/recover, run as a Temporal workflow)")
+  .requiredOption('--endpoint <id>', 'endpoint id')
+  .option('--since <time>', 'ISO-8601; default: the beginning', '1970-01-01T00:00:00Z')
+  .option('--until <time>', 'ISO-8601; default: now')
+  .option('--status <status>', 'which deliveries: only "failed" is replayable', 'failed')
+  .action((o: { endpoint: string; since: string; until?: string; status: string }) =>
+    client(async () => {
+      if (o.status !== 'failed') throw new Error('--status: only failed deliveries are replayed (succeeded ones: POST /events/:id/redeliver).');
+      return callApi('POST', `/endpoints/${encodeURIComponent(o.endpoint)}/recover`, { since: o.since, until: o.until });
+    })(),
+  );
+
+program
+  .command('listen')
+  .description('A local receiver that verifies each delivery with the secret and prints it')
+  .requiredOption('--secret <whsec>', "the endpoint's signing secret")
+  .option('--port <port>', 'port to listen on', (v) => Number(v), 4000)
+  .option('--host <host>', 'address to bind', '127.0.0.1')
+  .action(async (o: { secret: string; port: number; host: string }) => {
+    if (!isValidSecret(o.secret)) {
+      process.stderr.write('--secret must be whsec_ followed by the base64 of 24 to 64 bytes\n');
+      process.exit(2);
+    }
+    const server = await listen({ ...o, print });
+    print(`listening on http://${o.host}:${server.port}/ — verifying Standard Webhooks signatures; Ctrl-C to stop`);
+    const stop = () => void server.close().then(() => process.exit(0));
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
   });
 
 function setup(): { config: Config; log: Logger } {
