@@ -2,7 +2,10 @@ import { Agent, request } from 'undici';
 import type { AttemptOutcome } from './classify';
 import { blockedAddressError, guardedLookup, ipLiteral, isPublicAddress } from './address-guard';
 
+/** Kept from each response, for the attempt record. */
 export const RESPONSE_BODY_LIMIT = 4096;
+/** Read from each response at most; a longer body fails the attempt, so an endless body cannot hold a slot. */
+export const RESPONSE_DRAIN_LIMIT = 1024 * 1024;
 
 export type PostResult = { outcome: AttemptOutcome; durationMs: number; responseBody: string };
 
@@ -53,15 +56,23 @@ export function createHttpClient(opts: { timeoutMs: number; allowPrivateNetwork:
   return { post, close: () => agent.close() };
 }
 
+/**
+ * Keeps the first `limit` bytes and reads on (discarding) to the end, so the connection can be reused and
+ * the response counts only once it is complete. A body past RESPONSE_DRAIN_LIMIT fails the attempt.
+ */
 async function readBounded(body: AsyncIterable<Buffer> & { destroy(): void }, limit: number): Promise<string> {
   const chunks: Buffer[] = [];
-  let size = 0;
+  let kept = 0;
+  let read = 0;
   for await (const chunk of body) {
-    chunks.push(chunk);
-    size += chunk.length;
-    if (size >= limit) {
+    read += chunk.length;
+    if (read > RESPONSE_DRAIN_LIMIT) {
       body.destroy();
-      break;
+      throw Object.assign(new Error(`the response body exceeds ${RESPONSE_DRAIN_LIMIT} bytes`), { code: 'EHOOKFLOW_RESPONSE_TOO_LARGE' });
+    }
+    if (kept < limit) {
+      chunks.push(chunk);
+      kept += chunk.length;
     }
   }
   // Postgres text cannot hold NUL; a receiver's binary answer is kept readable, not rejected.
