@@ -2,11 +2,12 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Config } from '../src/config';
 import type { Db } from '../src/db/pool';
 import type { Logger } from '../src/logger';
-import { disableEndpoint, getEndpoint, matchingEndpointIds, noteAttemptOutcome } from '../src/db/endpoints';
+import { disableEndpoint, getEndpoint, matchingEndpointIds, noteAttemptOutcome, reserveDeliverySlot } from '../src/db/endpoints';
 import {
   createDeliveries, failedDeliveries, finishDelivery, getMessageForDelivery, resetDeliveries, type DeliveryStatus, type FailedDelivery,
 } from '../src/db/messages';
 import { recordAttempt } from '../src/db/attempts';
+import { purgeMessagesBefore, type PurgeCounts } from '../src/db/retention';
 import { newId } from '../src/ids';
 import { VERSION } from '../src/version';
 import type { DeliverInput, DeliveryPlan, MessageWorkflowInput, RecoverWorkflowInput } from '../workflows/types';
@@ -20,14 +21,19 @@ export type ActivityDeps = {
   http: HttpClient;
   config: Pick<Config, 'delivery'>;
   log: Logger;
-  /** Called once per attempt with its outcome, for metrics. */
-  onAttempt?: (a: { status: 'succeeded' | 'failed'; durationMs: number; failureType?: string }) => void;
+  /** Called once per attempt with its outcome, for metrics; `latencyMs` (message created to this attempt's end) on success. */
+  onAttempt?: (a: { status: 'succeeded' | 'failed'; durationMs: number; failureType?: string; latencyMs?: number }) => void;
+  /** Called when an attempt disabled its endpoint (a 410 Gone, or failing for ENDPOINT_DISABLE_AFTER), for metrics. */
+  onEndpointDisabled?: (endpointId: string, reason: 'gone' | 'failing') => void;
 };
 
 /** Fan-out page size; see FANOUT_PAGE_SIZE in workflows/index.ts for why it is bounded. */
 const PAGE = 500;
 
-export function createActivities({ db, http, config, log, onAttempt }: ActivityDeps) {
+/** A retry over its endpoint's rate limit sleeps in the activity up to this long (well inside startToClose). */
+const MAX_IN_ACTIVITY_WAIT_MS = 5_000;
+
+export function createActivities({ db, http, config, log, onAttempt, onEndpointDisabled }: ActivityDeps) {
   return {
     /** One page of the endpoints a message goes to; their deliveries are recorded as pending. */
     async resolveEndpoints(input: MessageWorkflowInput): Promise<{ endpointIds: string[]; nextAfterSeq?: string }> {
@@ -38,7 +44,7 @@ export function createActivities({ db, http, config, log, onAttempt }: ActivityD
 
     async planDelivery({ endpointId }: { endpointId: string }): Promise<DeliveryPlan> {
       const endpoint = await getEndpoint(db, endpointId);
-      return planDelivery(
+      const plan = planDelivery(
         {
           timeoutMs: config.delivery.timeoutMs,
           initialIntervalMs: config.delivery.initialIntervalMs,
@@ -48,14 +54,28 @@ export function createActivities({ db, http, config, log, onAttempt }: ActivityD
         },
         endpoint?.retry_schedule_ms ?? null,
       );
+      return endpoint?.rate_limit_per_second ? { ...plan, rateLimitPerSecond: endpoint.rate_limit_per_second } : plan;
+    },
+
+    /** When this endpoint's next delivery slot is (epoch ms) under its rateLimitPerSecond; undefined = no limit. */
+    async reserveSlot({ endpointId }: { endpointId: string }): Promise<number | undefined> {
+      return reserveDeliverySlot(db, endpointId);
     },
 
     /**
      * One attempt: load, sign, POST, record. Throws a typed ApplicationFailure on anything but a 2xx, so
      * Temporal retries it on the delivery's policy and the UI names the reason.
      */
-    async deliver({ messageId, endpointId, plan }: DeliverInput): Promise<void> {
+    async deliver({ messageId, endpointId, plan, slotAt }: DeliverInput): Promise<void> {
       const { attempt } = Context.current().info;
+      // Under rateLimitPerSecond every attempt waits for its reserved slot: a delay, not a failure. The
+      // workflow reserved the first one (and slept on a timer if it was far off); a retry reserves its own.
+      const slot = attempt === 1 ? slotAt : plan.rateLimitPerSecond ? await reserveDeliverySlot(db, endpointId) : undefined;
+      const waitMs = slot === undefined ? 0 : slot - Date.now();
+      if (waitMs > MAX_IN_ACTIVITY_WAIT_MS) {
+        throw ApplicationFailure.create({ type: 'RateLimited', message: `rateLimitPerSecond: next slot in ${waitMs} ms`, nextRetryDelay: waitMs });
+      }
+      if (waitMs > 0) await Context.current().sleep(waitMs);
       const [endpoint, message] = await Promise.all([getEndpoint(db, endpointId), getMessageForDelivery(db, messageId)]);
       if (!message) throw ApplicationFailure.nonRetryable(`message ${messageId} no longer exists`, 'MessageDeleted');
       if (!endpoint) throw ApplicationFailure.nonRetryable(`endpoint ${endpointId} was deleted`, 'EndpointDeleted');
@@ -98,14 +118,23 @@ export function createActivities({ db, http, config, log, onAttempt }: ActivityD
         response_body: result.responseBody,
         nextAttemptAt: delayMs === undefined ? null : new Date(Date.now() + delayMs),
       });
-      onAttempt?.({ status: succeeded ? 'succeeded' : 'failed', durationMs: result.durationMs, failureType: verdict.outcome === 'retry' ? verdict.failureType : undefined });
+      onAttempt?.({
+        status: succeeded ? 'succeeded' : 'failed',
+        durationMs: result.durationMs,
+        failureType: verdict.outcome === 'retry' ? verdict.failureType : undefined,
+        latencyMs: succeeded ? Date.now() - message.created_at.getTime() : undefined,
+      });
       log.debug({ messageId, endpointId, attempt, statusCode, durationMs: result.durationMs, error }, 'delivery attempt');
 
       const autoDisabled = await noteAttemptOutcome(db, endpointId, succeeded, config.delivery.disableAfterMs);
       if (verdict.outcome === 'success') return;
-      if (autoDisabled) throw ApplicationFailure.nonRetryable(`endpoint ${endpointId} disabled: ${autoDisabled}`, 'EndpointDisabled');
+      if (autoDisabled) {
+        onEndpointDisabled?.(endpointId, 'failing');
+        throw ApplicationFailure.nonRetryable(`endpoint ${endpointId} disabled: ${autoDisabled}`, 'EndpointDisabled');
+      }
       if (verdict.outcome === 'gone') {
         await disableEndpoint(db, endpointId, `${verdict.reason} at ${new Date().toISOString()}`);
+        onEndpointDisabled?.(endpointId, 'gone');
         throw ApplicationFailure.create({ type: 'EndpointGone', message: verdict.reason, nonRetryable: true });
       }
       // An endpoint's own schedule and a receiver's Retry-After set the next delay; otherwise Temporal's backoff does.
@@ -122,6 +151,13 @@ export function createActivities({ db, http, config, log, onAttempt }: ActivityD
 
     async finishDelivery({ messageId, endpointId, status }: { messageId: string; endpointId: string; status: DeliveryStatus }): Promise<void> {
       await finishDelivery(db, messageId, endpointId, status);
+    },
+
+    /** Retention: one batch of the messages created before `before`, with their deliveries and attempts. */
+    async purgeExpiredMessages({ before }: { before: string }): Promise<PurgeCounts & { more: boolean }> {
+      const purged = await purgeMessagesBefore(db, new Date(before));
+      if (purged.messages > 0) log.info({ ...purged, before }, 'retention purged messages');
+      return purged;
     },
   };
 }

@@ -1,5 +1,7 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseDuration } from './duration';
+import { parseEncryptionKey, type EncryptionKey } from './secret-box';
 
 /**
  * Every setting hookflow reads, parsed and checked once at start (the contract's "Configuration" table).
@@ -48,6 +50,47 @@ const optionalText = z
   .optional()
   .transform((text) => (text?.trim() ? text.trim() : undefined));
 
+/** An IP literal and a port, `0.0.0.0:9464` or `[::1]:9464`: the Temporal SDK's Prometheus exporter binds no names. */
+const bindAddress = (name: string) =>
+  optionalText.transform((text, ctx) => {
+    if (text === undefined) return undefined;
+    const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(text);
+    const host = match?.[1] ?? match?.[2] ?? '';
+    const port = Number(match?.[3]);
+    if (!match || isIP(host) === 0 || (match[1] !== undefined && isIP(host) !== 6) || port < 1 || port > 65_535) {
+      ctx.addIssue({ code: 'custom', message: `${name} must be an IP address and a port such as 0.0.0.0:9464 or [::1]:9464, not "${text}"` });
+      return z.NEVER;
+    }
+    return text;
+  });
+
+/** Keys are never echoed in a message, unlike other bad values: a typo in one is still mostly the key. */
+const KEY_FORMAT = '32 random bytes in base64 (44 characters, e.g. from `openssl rand -base64 32`)';
+
+const encryptionKey = optionalText.transform((text, ctx) => {
+  if (text === undefined) return undefined;
+  const key = parseEncryptionKey(text);
+  if (!key) {
+    ctx.addIssue({ code: 'custom', message: `HOOKFLOW_ENCRYPTION_KEY must be ${KEY_FORMAT}; the value given is not` });
+    return z.NEVER;
+  }
+  return key;
+});
+
+const oldEncryptionKeys = optionalText.transform((text, ctx) => {
+  const keys: EncryptionKey[] = [];
+  for (const [index, part] of (text ?? '').split(',').map((p) => p.trim()).entries()) {
+    if (!part) continue;
+    const key = parseEncryptionKey(part);
+    if (!key) {
+      ctx.addIssue({ code: 'custom', message: `HOOKFLOW_ENCRYPTION_KEYS_OLD must be a comma-separated list of keys, each ${KEY_FORMAT}; entry ${index + 1} is not` });
+      return z.NEVER;
+    }
+    keys.push(key);
+  }
+  return keys;
+});
+
 const envSchema = z.object({
   PORT: integer('PORT', 3000, 0, 65_535),
   API_KEYS: optionalText.transform((text) =>
@@ -64,6 +107,7 @@ const envSchema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().trim().min(1).default('hookflow'),
   TEMPORAL_DEV_PORT: integer('TEMPORAL_DEV_PORT', 7233, 1, 65_535),
   TEMPORAL_UI_PORT: integer('TEMPORAL_UI_PORT', 8233, 1, 65_535),
+  TEMPORAL_METRICS_ADDRESS: bindAddress('TEMPORAL_METRICS_ADDRESS'),
   HOOKFLOW_DATA_DIR: z.string().trim().min(1).default('./.hookflow'),
   DELIVERY_TIMEOUT: duration('DELIVERY_TIMEOUT', '30s'),
   RETRY_INITIAL_INTERVAL: duration('RETRY_INITIAL_INTERVAL', '5s'),
@@ -81,8 +125,13 @@ const envSchema = z.object({
   RETRY_MAX_INTERVAL: duration('RETRY_MAX_INTERVAL', '2h'),
   RETRY_EXPIRY: duration('RETRY_EXPIRY', '1d'),
   ENDPOINT_DISABLE_AFTER: duration('ENDPOINT_DISABLE_AFTER', '5d'),
+  INGEST_RATE_LIMIT: integer('INGEST_RATE_LIMIT', 1000, 0, 1_000_000),
   MAX_PAYLOAD_BYTES: integer('MAX_PAYLOAD_BYTES', 262_144, 1, 1_500_000),
   ALLOW_PRIVATE_NETWORK: boolean('ALLOW_PRIVATE_NETWORK'),
+  HOOKFLOW_ENCRYPTION_KEY: encryptionKey,
+  HOOKFLOW_ENCRYPTION_KEYS_OLD: oldEncryptionKeys,
+  RETENTION: duration('RETENTION', '30d'),
+  RETENTION_INTERVAL: duration('RETENTION_INTERVAL', '1h'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -96,6 +145,8 @@ export type Config = {
     taskQueue: string;
     devPort: number;
     uiPort: number;
+    /** Where the worker's Temporal SDK serves its own Prometheus metrics; unset = not at all. */
+    metricsAddress: string | undefined;
   };
   dataDir: string;
   delivery: {
@@ -108,9 +159,23 @@ export type Config = {
     disableAfterMs: number;
   };
   maxPayloadBytes: number;
+  /** Requests per second per API key and API process; 0 = no limit. */
+  ingestRateLimit: number;
   allowPrivateNetwork: boolean;
+  /** Signing secrets at rest (src/secret-box.ts): `key` seals and opens, `oldKeys` only open. No key = plaintext. */
+  encryption: {
+    key: EncryptionKey | undefined;
+    oldKeys: EncryptionKey[];
+  };
+  /** Messages, with their deliveries and attempts, older than `maxAgeMs` are purged every `intervalMs`. */
+  retention: {
+    maxAgeMs: number;
+    intervalMs: number;
+  };
   logLevel: string;
 };
+
+const MAX_RETENTION_MS = 36_500 * 86_400_000;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -128,6 +193,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.RETRY_INITIAL_INTERVAL > e.RETRY_MAX_INTERVAL) {
     throw new ConfigError('Invalid configuration: RETRY_INITIAL_INTERVAL must not be longer than RETRY_MAX_INTERVAL');
   }
+  // A message purged while its delivery still retries ends that delivery (MessageDeleted).
+  if (e.RETENTION < e.RETRY_EXPIRY) {
+    throw new ConfigError('Invalid configuration: RETENTION must not be shorter than RETRY_EXPIRY, or messages would be purged while still being retried');
+  }
+  if (e.RETENTION > MAX_RETENTION_MS) {
+    throw new ConfigError('Invalid configuration: RETENTION must be at most 36500d (100 years)');
+  }
+  if (e.RETENTION_INTERVAL < 60_000) {
+    throw new ConfigError('Invalid configuration: RETENTION_INTERVAL must be at least 1m');
+  }
+  const keyById = new Map<string, EncryptionKey>();
+  for (const key of [...(e.HOOKFLOW_ENCRYPTION_KEY ? [e.HOOKFLOW_ENCRYPTION_KEY] : []), ...e.HOOKFLOW_ENCRYPTION_KEYS_OLD]) {
+    const seen = keyById.get(key.id);
+    // Two different keys with one 8-hex-digit id (about 1 in 4 billion): the id could not pick the key.
+    if (seen && !seen.bytes.equals(key.bytes)) {
+      throw new ConfigError('Invalid configuration: two keys in HOOKFLOW_ENCRYPTION_KEY and HOOKFLOW_ENCRYPTION_KEYS_OLD share a key id; generate a new HOOKFLOW_ENCRYPTION_KEY');
+    }
+    if (!seen) keyById.set(key.id, key);
+  }
   return {
     port: e.PORT,
     apiKeys: e.API_KEYS,
@@ -138,6 +222,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       taskQueue: e.TEMPORAL_TASK_QUEUE,
       devPort: e.TEMPORAL_DEV_PORT,
       uiPort: e.TEMPORAL_UI_PORT,
+      metricsAddress: e.TEMPORAL_METRICS_ADDRESS,
     },
     dataDir: e.HOOKFLOW_DATA_DIR,
     delivery: {
@@ -149,7 +234,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       disableAfterMs: e.ENDPOINT_DISABLE_AFTER,
     },
     maxPayloadBytes: e.MAX_PAYLOAD_BYTES,
+    ingestRateLimit: e.INGEST_RATE_LIMIT,
     allowPrivateNetwork: e.ALLOW_PRIVATE_NETWORK,
+    encryption: {
+      key: e.HOOKFLOW_ENCRYPTION_KEY,
+      // The current key listed again among the old ones is harmless; it is kept once.
+      oldKeys: [...keyById.values()].filter((key) => key !== e.HOOKFLOW_ENCRYPTION_KEY),
+    },
+    retention: {
+      maxAgeMs: e.RETENTION,
+      intervalMs: e.RETENTION_INTERVAL,
+    },
     logLevel: e.LOG_LEVEL,
   };
 }

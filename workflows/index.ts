@@ -6,11 +6,13 @@ import {
   continueAsNew,
   proxyActivities,
   proxyLocalActivities,
+  sleep,
   startChild,
   workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
+import type { PurgeCounts } from '../src/db/retention';
 import { deliverySearchAttributes, deliveryWorkflowId } from './ids';
 import type { DeliveryWorkflowInput, MessageWorkflowInput, RecoverWorkflowInput } from './types';
 
@@ -19,6 +21,9 @@ import type { DeliveryWorkflowInput, MessageWorkflowInput, RecoverWorkflowInput 
  * below Temporal's 2,000 pending children and 51,200 events; larger fan-outs continue as new per page.
  */
 export const FANOUT_PAGE_SIZE = 500;
+
+/** A rate-limited delivery whose slot is further off than this sleeps on a workflow timer first. */
+const SLOT_TIMER_THRESHOLD_MS = 4_000;
 
 // Bookkeeping against our own Postgres: retried until it works, so a database outage delays
 // deliveries but never drops one.
@@ -80,8 +85,16 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<{ 
       maximumAttempts: plan.maximumAttempts > 0 ? plan.maximumAttempts : undefined,
     },
   });
+  let slotAt: number | undefined;
+  if (plan.rateLimitPerSecond) {
+    // Over the endpoint's rate limit the delivery waits for its slot: far ones on a durable timer, the
+    // last stretch in the activity, because Temporal's timers are only about a second precise.
+    slotAt = await planning.reserveSlot({ endpointId: input.endpointId });
+    const lead = (slotAt ?? 0) - Date.now();
+    if (lead > SLOT_TIMER_THRESHOLD_MS) await sleep(lead - SLOT_TIMER_THRESHOLD_MS / 2);
+  }
   try {
-    await deliver({ messageId: input.messageId, endpointId: input.endpointId, plan });
+    await deliver({ messageId: input.messageId, endpointId: input.endpointId, plan, slotAt });
   } catch (err) {
     if (!(err instanceof ActivityFailure)) throw err;
     await bookkeeping.finishDelivery({ messageId: input.messageId, endpointId: input.endpointId, status: 'failed' });
@@ -115,4 +128,40 @@ export async function recoverWorkflow(input: RecoverWorkflowInput): Promise<{ re
     await continueAsNew<typeof recoverWorkflow>({ ...input, after: { updatedAt: last.updatedAt, messageId: last.messageId } });
   }
   return { redelivered: page.length };
+}
+
+export type RetentionWorkflowInput = {
+  /** RETENTION, as the worker that created the schedule read it. */
+  retentionMs: number;
+  /** Set by continue-as-new: one cutoff for the whole purge, and what was purged so far. */
+  before?: string;
+  purged?: PurgeCounts;
+};
+
+/** Purge batches per run; each costs ~3 history events, so a run stays small before continuing as new. */
+export const RETENTION_BATCHES_PER_RUN = 200;
+
+// A batch deletes up to 1,000 messages and their children, a statement at a time; a database outage
+// only delays the purge, and the schedule skips its next run while this one still works.
+const housekeeping = proxyActivities<Activities>({
+  startToCloseTimeout: '5m',
+  retry: { initialInterval: '1s', maximumInterval: '1m' },
+});
+
+/**
+ * Started by the `<task queue>-retention` Schedule every RETENTION_INTERVAL: deletes messages older
+ * than RETENTION, with their deliveries and attempts, oldest first, one bounded batch per activity.
+ */
+export async function retentionWorkflow(input: RetentionWorkflowInput): Promise<PurgeCounts> {
+  // Workflow time is replay-safe; the cutoff is fixed once so every batch and run agrees on it.
+  const before = input.before ?? new Date(Date.now() - input.retentionMs).toISOString();
+  const purged = { ...(input.purged ?? { messages: 0, deliveries: 0, attempts: 0 }) };
+  for (let batch = 0; batch < RETENTION_BATCHES_PER_RUN; batch += 1) {
+    const result = await housekeeping.purgeExpiredMessages({ before });
+    purged.messages += result.messages;
+    purged.deliveries += result.deliveries;
+    purged.attempts += result.attempts;
+    if (!result.more) return purged;
+  }
+  return continueAsNew<typeof retentionWorkflow>({ ...input, before, purged });
 }

@@ -30,9 +30,17 @@ export type DeliveryPlan = {
   maximumAttempts: number;
   /** An endpoint's `retrySchedule`: the delay before attempt n+1 is retryScheduleMs[n-1]. */
   retryScheduleMs: number[] | null;
+  /** The endpoint's `rateLimitPerSecond`: each attempt first reserves a slot. Absent = no limit. */
+  rateLimitPerSecond?: number | null;
 };
 
-export type DeliverInput = { messageId: string; endpointId: string; plan: DeliveryPlan };
+export type DeliverInput = {
+  messageId: string;
+  endpointId: string;
+  plan: DeliveryPlan;
+  /** Under a rate limit: when the first attempt's reserved slot is (epoch ms). */
+  slotAt?: number;
+};
 
 /** Redeliver every delivery to one endpoint that failed within [since, until). */
 export type RecoverWorkflowInput = {

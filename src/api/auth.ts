@@ -8,11 +8,16 @@ import { ApiError } from './errors';
  */
 export function requireApiKey(keys: string[]): RequestHandler {
   const digests = keys.map((key) => createHash('sha256').update(key).digest());
-  return (req, _res, next) => {
+  return (req, res, next) => {
     const match = /^Bearer (.+)$/i.exec(req.get('authorization') ?? '');
     const given = createHash('sha256').update(match?.[1]?.trim() ?? '').digest();
-    let ok = false;
-    for (const digest of digests) ok = timingSafeEqual(digest, given) || ok;
-    next(ok && match ? undefined : new ApiError(401, 'unauthorized', 'Send a valid API key as "Authorization: Bearer <key>".'));
+    let matched = -1;
+    digests.forEach((digest, index) => {
+      if (timingSafeEqual(digest, given)) matched = index;
+    });
+    if (matched < 0 || !match) return next(new ApiError(401, 'unauthorized', 'Send a valid API key as "Authorization: Bearer <key>".'));
+    // Which key, by position: what per-key limits count by, never the key itself.
+    res.locals.apiKeyIndex = matched;
+    next();
   };
 }

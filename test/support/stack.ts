@@ -3,7 +3,7 @@ import { inject } from 'vitest';
 import { Client, Connection } from '@temporalio/client';
 import pg from 'pg';
 import { loadConfig, type Config } from '../../src/config';
-import { createLogger } from '../../src/logger';
+import { createLogger, type Logger } from '../../src/logger';
 import { startService } from '../../src/service';
 import { createTestDatabase } from './database';
 
@@ -26,7 +26,7 @@ export type TestStack = {
  */
 export async function startTestStack(
   env: Record<string, string> = {},
-  o: { roles?: ('api' | 'worker')[]; route?: (target: { databaseUrl: string; temporalAddress: string }) => Promise<{ databaseUrl: string; temporalAddress: string }> } = {},
+  o: { roles?: ('api' | 'worker')[]; log?: Logger; route?: (target: { databaseUrl: string; temporalAddress: string }) => Promise<{ databaseUrl: string; temporalAddress: string }> } = {},
 ): Promise<TestStack> {
   const database = await createTestDatabase(inject('adminDatabaseUrl'));
   const direct = { databaseUrl: database.url, temporalAddress: inject('temporalAddress') };
@@ -42,9 +42,11 @@ export async function startTestStack(
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',
     ...env,
   });
-  const log = createLogger(config.logLevel);
+  const log = o.log ?? createLogger(config.logLevel);
   const service = await startService(config, { roles, embedded: false, log, workflowBundle: { codePath: inject('workflowBundlePath') } });
   const db = new pg.Pool({ connectionString: database.url, max: 4 });
+  // The database is dropped WITH (FORCE) at the end; a connection it closes must not fail the run.
+  db.on('error', () => undefined);
   const connection = await Connection.connect({ address: inject('temporalAddress') });
   const temporal = new Client({ connection });
   const apiUrl = service.apiUrl ?? '';
@@ -95,4 +97,15 @@ export function buildEndpoint<T extends Record<string, unknown> & { tenantId: st
 
 export function buildEvent<T extends Record<string, unknown> & { tenantId: string }>(overrides: T) {
   return { type: 'sync.completed', payload: { syncId: `sync_${randomBytes(4).toString('hex')}`, rows: 42 }, ...overrides };
+}
+
+/** Another worker process-equivalent on the stack's task queue and database (several workers, one queue). */
+export async function startExtraWorker(stack: TestStack): Promise<{ stop(): Promise<void> }> {
+  const service = await startService(stack.config, {
+    roles: ['worker'],
+    embedded: false,
+    log: createLogger(stack.config.logLevel),
+    workflowBundle: { codePath: inject('workflowBundlePath') },
+  });
+  return { stop: () => service.stop() };
 }

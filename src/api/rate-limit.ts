@@ -1,0 +1,22 @@
+import type { RequestHandler } from 'express';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { ApiError } from './errors';
+
+/**
+ * INGEST_RATE_LIMIT requests per second per API key, per API process (with N replicas behind a load
+ * balancer a key gets up to N times as much). Over it: 429 rate_limited with Retry-After.
+ */
+export function rateLimitPerKey(perSecond: number): RequestHandler {
+  if (perSecond <= 0) return (_req, _res, next) => next();
+  const limiter = new RateLimiterMemory({ points: perSecond, duration: 1 });
+  return (_req, res, next) => {
+    limiter.consume(String(res.locals.apiKeyIndex)).then(
+      () => next(),
+      (rejection: unknown) => {
+        const waitMs = rejection instanceof RateLimiterRes ? rejection.msBeforeNext : 1000;
+        const retryAfter = String(Math.max(1, Math.ceil(waitMs / 1000)));
+        next(new ApiError(429, 'rate_limited', `More than ${perSecond} requests per second with this API key; retry after ${retryAfter} s.`, undefined, { 'retry-after': retryAfter }));
+      },
+    );
+  };
+}
