@@ -7,11 +7,14 @@ import { Client, Connection } from '@temporalio/client';
 import type { WorkflowBundleOption } from '@temporalio/worker';
 import { createApp } from './api/app';
 import { ConfigError, type Config } from './config';
+import { useSecretBox } from './db/endpoints';
 import { createPool, migrate } from './db/pool';
 import { startEmbeddedPostgres } from './embedded-postgres';
 import type { Logger } from './logger';
 import { createMetrics } from './metrics';
+import { createSecretBox } from './secret-box';
 import { startDevServer, startSdkDevServer } from './temporal/dev-server';
+import { ensureRetentionSchedule } from './temporal/retention-schedule';
 import { obtainTool } from './temporal/tools';
 import { createDeliveryWorker } from './temporal/worker';
 
@@ -73,6 +76,8 @@ export async function startService(config: Config, o: ServiceOptions): Promise<S
 
     const db = createPool(databaseUrl);
     stops.push(() => db.end());
+    // Signing secrets are sealed and opened in src/db/endpoints.ts with HOOKFLOW_ENCRYPTION_KEY(S_OLD).
+    useSecretBox(db, createSecretBox({ current: config.encryption.key, old: config.encryption.oldKeys }));
     const metrics = createMetrics();
 
     if (o.roles.includes('worker')) {
@@ -82,6 +87,7 @@ export async function startService(config: Config, o: ServiceOptions): Promise<S
         log.fatal({ err }, 'worker stopped unexpectedly');
         process.exitCode = 1;
       });
+      await ensureRetentionSchedule({ address: temporalAddress, config, log });
       log.info({ taskQueue: config.temporal.taskQueue }, 'worker running');
     }
 

@@ -1,6 +1,7 @@
 import express, { type Express, type RequestHandler } from 'express';
 import type { ApiDeps } from './deps';
 import { requireApiKey } from './auth';
+import { rateLimitPerKey } from './rate-limit';
 import { DOCS_ASSETS, docsAssets, docsRoutes } from './docs';
 import { endpointRoutes } from './endpoints';
 import { ApiError, errorHandler } from './errors';
@@ -35,6 +36,7 @@ export function createApp(deps: ApiDeps): { app: Express; routes: Routes } {
 
   app.use(publicRouter);
   app.use(requireApiKey(deps.config.apiKeys));
+  app.use(rateLimitPerKey(deps.config.ingestRateLimit));
   app.use(requireJson);
   app.use(express.json({ limit: deps.config.maxPayloadBytes + ENVELOPE_BYTES, strict: false, type: () => true }));
   app.use(privateRouter);

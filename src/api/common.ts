@@ -20,7 +20,29 @@ export const Duration = z
   }, 'must be a duration from 1ms to 1d, such as 250ms, 30s, 5m, 2h or 1d')
   .openapi({ example: '10s' });
 
-export const IdParams = z.object({ id: z.string().min(1).max(256) });
+/**
+ * NUL and UTF-16 surrogates without their partner: Postgres text and jsonb cannot hold them (a NUL is an
+ * error, a lone surrogate an error in jsonb and a silent U+FFFD in text), so they are refused up front.
+ */
+const UNSTORABLE = /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const UNSTORABLE_MESSAGE = 'must not contain NUL or unpaired surrogate characters';
+
+export function storable(text: string): boolean {
+  return !UNSTORABLE.test(text);
+}
+
+/** Free text kept in a text column. */
+export const Text = z.string().refine(storable, UNSTORABLE_MESSAGE);
+
+export const IdParams = z.object({ id: Text.min(1).max(256) });
+
+/** Cursors carry a bigint seq; a larger number is not one this API returned (and Postgres would refuse it). */
+const MAX_SEQ = 2n ** 63n - 1n;
+
+function cursorSeq(cursor: string): string | undefined {
+  const seq = decodeCursor(cursor);
+  return seq !== undefined && BigInt(seq) <= MAX_SEQ ? seq : undefined;
+}
 
 export const Paging = {
   limit: z.coerce.number().int().min(1).max(250).default(50),
@@ -28,17 +50,40 @@ export const Paging = {
     .string()
     .max(64)
     .optional()
-    .refine((c) => c === undefined || decodeCursor(c) !== undefined, 'is not a cursor this API returned'),
+    .refine((c) => c === undefined || cursorSeq(c) !== undefined, 'is not a cursor this API returned'),
 };
 
 export const List = <T extends z.ZodType>(item: T) => z.object({ data: z.array(item), nextCursor: z.string().nullable() });
 
 export function afterSeq(cursor: string | undefined): string | undefined {
-  return cursor === undefined ? undefined : decodeCursor(cursor);
+  return cursor === undefined ? undefined : cursorSeq(cursor);
 }
 
 /** Nesting deeper than this is refused: it only serves to exhaust parsers, ours and the receivers'. */
 export const MAX_JSON_DEPTH = 64;
+
+/**
+ * A JSON object kept in a jsonb column (metadata, event-type schemas). The depth check runs first and
+ * stops there: JSON.stringify and Postgres both recurse, and a few thousand levels overflow their stacks.
+ */
+export const JsonObject = z
+  .record(z.string(), z.unknown())
+  .refine((value) => jsonDepth(value) <= MAX_JSON_DEPTH, { message: `must nest at most ${MAX_JSON_DEPTH} levels`, abort: true })
+  .refine(storableJson, { message: `keys and strings ${UNSTORABLE_MESSAGE}`, abort: true });
+
+function storableJson(value: unknown): boolean {
+  const stack = [value];
+  while (stack.length > 0) {
+    const current = stack.pop();
+    if (typeof current === 'string' && !storable(current)) return false;
+    if (current === null || typeof current !== 'object') continue;
+    for (const [key, child] of Object.entries(current)) {
+      if (!storable(key)) return false;
+      stack.push(child);
+    }
+  }
+  return true;
+}
 
 export function jsonDepth(value: unknown): number {
   let max = 0;

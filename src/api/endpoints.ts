@@ -12,7 +12,9 @@ import { generateSecret, isValidSecret } from '../../activities/signing';
 import { ipLiteral, isPublicAddress } from '../../activities/address-guard';
 import { SEARCH_ATTRIBUTES, deliverySearchAttributes, deliveryWorkflowId } from '../../workflows/ids';
 import type { ApiDeps } from './deps';
-import { Channels, Duration, EventTypeName, IdParams, List, Paging, TenantId, Timestamp, afterSeq, byteLength, payloadTooLarge } from './common';
+import {
+  Channels, Duration, EventTypeName, IdParams, JsonObject, List, Paging, TenantId, Text, Timestamp, afterSeq, byteLength, payloadTooLarge,
+} from './common';
 import { notFound, validationFailed } from './errors';
 import { Attempt, AttemptQuery, attemptJson } from './events';
 import type { Routes } from './route';
@@ -20,16 +22,21 @@ import type { Routes } from './route';
 /** Standard Webhooks: the previous secret keeps signing for 24 h after a rotation. */
 export const ROTATION_GRACE_MS = 24 * 3_600_000;
 
-// Headers hookflow sets itself cannot be overridden by an endpoint's own.
-const RESERVED_HEADERS = new Set(['content-type', 'content-length', 'host', 'user-agent', 'webhook-id', 'webhook-timestamp', 'webhook-signature', 'transfer-encoding', 'connection']);
+// Headers hookflow sets itself cannot be overridden by an endpoint's own; hop-by-hop headers (and
+// Expect) are the connection's business, and undici refuses some of them, which would fail every attempt.
+const RESERVED_HEADERS = new Set([
+  'content-type', 'content-length', 'host', 'user-agent', 'webhook-id', 'webhook-timestamp', 'webhook-signature',
+  'connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect',
+]);
 const HeaderName = z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$/, 'must be an HTTP header name');
+// RFC 9110 field-value characters, the set undici sends; anything else would fail every attempt.
+const HeaderValue = z.string().max(4096).regex(/^[\t\x20-\x7e\x80-\xff]*$/, 'must be printable ASCII or Latin-1: no CR, LF, NUL or other control characters');
 const Headers = z
-  .record(HeaderName, z.string().max(4096).regex(/^[^\r\n\0]*$/, 'must not contain CR, LF or NUL'))
+  .record(HeaderName, HeaderValue)
   .refine((h) => Object.keys(h).length <= 32, 'at most 32 headers')
-  .refine((h) => Object.keys(h).every((name) => !RESERVED_HEADERS.has(name.toLowerCase())), 'must not set content-type, user-agent or webhook-* headers');
+  .refine((h) => Object.keys(h).every((name) => !RESERVED_HEADERS.has(name.toLowerCase())), 'must not set content-type, user-agent, webhook-* or hop-by-hop headers');
 
-const Url = z
-  .string()
+const Url = Text
   .max(2048)
   .refine((text) => {
     try {
@@ -41,11 +48,11 @@ const Url = z
   }, 'must be an absolute http(s) URL without credentials');
 
 const Secret = z.string().refine(isValidSecret, 'must be whsec_ followed by the base64 of 24 to 64 bytes');
-const Metadata = z.record(z.string(), z.unknown()).refine((m) => byteLength(JSON.stringify(m)) <= 16_384, 'at most 16 KiB');
+const Metadata = JsonObject.refine((m) => byteLength(JSON.stringify(m)) <= 16_384, 'at most 16 KiB');
 
 const EndpointFields = {
   url: Url,
-  description: z.string().max(1024),
+  description: Text.max(1024),
   eventTypes: z.array(EventTypeName).max(100).openapi({ description: 'Absent or empty: every type.' }),
   channels: Channels.openapi({ description: 'Set: only events sharing one of these channels.' }),
   headers: Headers,

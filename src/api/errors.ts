@@ -63,6 +63,12 @@ export function errorHandler(log: Logger, maxPayloadBytes: number): ErrorRequest
       apiError = new ApiError(415, 'unsupported_media_type', 'The body must be UTF-8 JSON.');
     } else if (parserError.type === 'request.aborted' || parserError.type === 'request.size.invalid') {
       apiError = new ApiError(400, 'invalid_json', 'The body ended before its declared length.');
+    } else if (err instanceof URIError) {
+      // The router could not percent-decode a path segment: such a path names nothing.
+      apiError = new ApiError(404, 'not_found', 'No such resource: the path is not valid percent-encoded UTF-8.');
+    } else if (parserError.status === 400) {
+      // body-parser's untyped 400: a gzip, deflate or br body whose bytes do not decompress.
+      apiError = new ApiError(400, 'invalid_json', 'The body could not be decoded; check its Content-Encoding.');
     } else if (isUnavailable(err)) {
       reqLog.warn({ err: { message: (err as Error).message, code: (err as { code?: string }).code }, path: req.path }, 'dependency unavailable');
       apiError = new ApiError(503, 'unavailable', 'Postgres or Temporal is unreachable; nothing was accepted. Retry later.', undefined, { 'retry-after': '5' });

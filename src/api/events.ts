@@ -1,6 +1,6 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/client';
+import type { ValidateFunction } from 'ajv/dist/2020.js';
 import { z } from './zod';
-import { Ajv2020 } from 'ajv/dist/2020.js';
 import { listAttempts, type AttemptRow } from '../db/attempts';
 import { getEndpoint } from '../db/endpoints';
 import { getEventType } from '../db/event-types';
@@ -12,10 +12,11 @@ import { newId } from '../ids';
 import { deliveryWorkflowId, deliverySearchAttributes, messageSearchAttributes, messageWorkflowId } from '../../workflows/ids';
 import type { ApiDeps } from './deps';
 import {
-  Channels, EventTypeName, IdParams, List, MAX_JSON_DEPTH, MessageId, Paging, TenantId, Timestamp,
+  Channels, EventTypeName, IdParams, List, MAX_JSON_DEPTH, MessageId, Paging, TenantId, Text, Timestamp,
   afterSeq, byteLength, jsonDepth, payloadTooLarge,
 } from './common';
 import { conflict, notFound, validationFailed } from './errors';
+import { compileSchema } from './event-types';
 import type { Routes } from './route';
 
 const Payload = z.record(z.string(), z.unknown()).openapi({ description: 'Any JSON object; sent to receivers as `data`.' });
@@ -81,7 +82,7 @@ const EventQuery = z.object({
 
 export const AttemptQuery = z.object({ status: z.enum(['succeeded', 'failed']).optional(), ...Paging });
 
-const Redeliver = z.object({ endpointId: z.string().min(1).max(64).optional() }).strict();
+const Redeliver = z.object({ endpointId: Text.min(1).max(64).optional() }).strict();
 
 function deliveryJson(d: DeliveryRow) {
   return {
@@ -123,12 +124,11 @@ export function attemptJson(a: AttemptRow) {
 
 /** Compiled event-type schemas, recompiled when the type changes. */
 function schemaValidator() {
-  const ajv = new Ajv2020({ allErrors: true, strict: false });
-  const cache = new Map<string, { version: number; validate: ReturnType<typeof ajv.compile> }>();
+  const cache = new Map<string, { version: number; validate: ValidateFunction }>();
   return (name: string, schema: object, version: number) => {
     const cached = cache.get(name);
     if (cached?.version === version) return cached.validate;
-    const validate = ajv.compile(schema);
+    const validate = compileSchema(schema);
     cache.set(name, { version, validate });
     return validate;
   };

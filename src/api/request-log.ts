@@ -38,7 +38,9 @@ export function requestLogger(log: Logger) {
     customLogLevel: (req, res) => {
       if (res.statusCode === 500) return 'error';
       if (res.statusCode > 500) return 'warn';
-      return QUIET_PATHS.test((req.url ?? '').split('?')[0] ?? '') ? 'debug' : 'info';
+      // originalUrl: a mounted router (the docs assets) has cut its prefix from req.url by now.
+      const url = (req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? '';
+      return QUIET_PATHS.test(url.split('?')[0] ?? '') ? 'debug' : 'info';
     },
   });
 }

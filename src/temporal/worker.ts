@@ -14,9 +14,11 @@ const SDK_LEVELS: Record<string, LogLevel> = { trace: 'TRACE', debug: 'DEBUG', i
 let runtimeInstalled = false;
 /**
  * The SDK's and the Rust core's logs go through our logger as JSON lines, at LOG_LEVEL but never
- * below warnings (the SDK's info lines are bundler chatter). Installed once per process.
+ * below warnings (the SDK's info lines are bundler chatter). With TEMPORAL_METRICS_ADDRESS, the core
+ * also serves its own Prometheus metrics (task slots, poll and schedule-to-start latencies, sticky
+ * cache) there. Installed once per process: the first worker's settings hold for the process.
  */
-function installRuntime(log: Logger): void {
+function installRuntime(log: Logger, metricsAddress: string | undefined): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   const level = log.levelVal < 40 ? 'WARN' : (SDK_LEVELS[log.level] ?? 'WARN');
@@ -38,7 +40,10 @@ function installRuntime(log: Logger): void {
       warn: (m, meta) => write('WARN', m, meta),
       error: (m, meta) => write('ERROR', m, meta),
     },
-    telemetryOptions: { logging: { filter: { core: level, other: level }, forward: {} } },
+    telemetryOptions: {
+      logging: { filter: { core: level, other: level }, forward: {} },
+      ...(metricsAddress ? { metrics: { prometheus: { bindAddress: metricsAddress } } } : {}),
+    },
   });
 }
 
@@ -53,7 +58,7 @@ export async function createDeliveryWorker(o: {
   metrics: Metrics;
   workflowBundle?: WorkflowBundleOption;
 }): Promise<DeliveryWorker> {
-  installRuntime(o.log);
+  installRuntime(o.log, o.config.temporal.metricsAddress);
   const connection = await NativeConnection.connect({ address: o.address });
   const http = createHttpClient({ timeoutMs: o.config.delivery.timeoutMs, allowPrivateNetwork: o.config.allowPrivateNetwork });
   const activities = createActivities({
@@ -64,7 +69,10 @@ export async function createDeliveryWorker(o: {
     onAttempt: (a) => {
       o.metrics.attempts.inc({ status: a.status, failure_type: a.failureType ?? 'none' });
       o.metrics.attemptDuration.observe(a.durationMs / 1000);
+      // Clocks of the API's database and this worker may differ by a little; a latency is never negative.
+      if (a.latencyMs !== undefined) o.metrics.deliveryLatency.observe(Math.max(0, a.latencyMs) / 1000);
     },
+    onEndpointDisabled: (_endpointId, reason) => o.metrics.endpointsDisabled.inc({ reason }),
   });
   const worker = await Worker.create({
     connection,

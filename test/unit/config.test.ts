@@ -7,7 +7,7 @@ describe('loadConfig defaults', () => {
   it('matches the contract', () => {
     expect(config.port).toBe(3000);
     expect(config.apiKeys).toEqual([]);
-    expect(config.temporal).toMatchObject({ namespace: 'default', taskQueue: 'hookflow', devPort: 7233, uiPort: 8233 });
+    expect(config.temporal).toMatchObject({ namespace: 'default', taskQueue: 'hookflow', devPort: 7233, uiPort: 8233, metricsAddress: undefined });
     expect(config.dataDir).toBe('./.hookflow');
     expect(config.delivery).toEqual({
       timeoutMs: 30_000,
@@ -15,6 +15,7 @@ describe('loadConfig defaults', () => {
       backoffCoefficient: 2,
       maxIntervalMs: 7_200_000,
       expiryMs: 86_400_000,
+      disableAfterMs: 432_000_000,
     });
     expect(config.maxPayloadBytes).toBe(262_144);
     expect(config.allowPrivateNetwork).toBe(false);
@@ -36,6 +37,15 @@ describe('loadConfig parsing', () => {
     expect(config.delivery.expiryMs).toBe(7_200_000);
   });
 
+  it.each([
+    ['', undefined],
+    ['0.0.0.0:9464', '0.0.0.0:9464'],
+    [' 127.0.0.1:9000 ', '127.0.0.1:9000'],
+    ['[::1]:9464', '[::1]:9464'],
+  ])('TEMPORAL_METRICS_ADDRESS=%j is %j (unset: no Temporal metrics server)', (value, expected) => {
+    expect(loadConfig({ TEMPORAL_METRICS_ADDRESS: value }).temporal.metricsAddress).toBe(expected);
+  });
+
   it('splits API_KEYS on commas and trims', () => {
     expect(loadConfig({ API_KEYS: ' key-a , key-b,key-c ,' }).apiKeys).toEqual(['key-a', 'key-b', 'key-c']);
   });
@@ -47,6 +57,10 @@ describe('loadConfig parsing', () => {
     ['ALLOW_PRIVATE_NETWORK', 'maybe'],
     ['DELIVERY_TIMEOUT', '30'],
     ['RETRY_BACKOFF_COEFFICIENT', 'x'],
+    ['TEMPORAL_METRICS_ADDRESS', 'localhost:9464'],
+    ['TEMPORAL_METRICS_ADDRESS', '9464'],
+    ['TEMPORAL_METRICS_ADDRESS', '0.0.0.0:70000'],
+    ['TEMPORAL_METRICS_ADDRESS', '[0.0.0.0]:9464'],
   ])('%s=%s throws a ConfigError naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);

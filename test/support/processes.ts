@@ -1,0 +1,27 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { waitFor } from './receiver';
+
+/** A hookflow process started the way a user starts it (`npm start`, `npm run api`, …), in its own process group. */
+export type HookflowProcess = { child: ChildProcess; output: () => string; exited: Promise<number | null>; apiUrl?: string };
+
+export async function startNpm(script: string, env: Record<string, string>, readyPattern: RegExp): Promise<HookflowProcess> {
+  const args = script === 'start' ? ['start'] : ['run', script];
+  const child = spawn('npm', args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let output = '';
+  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const ready = await waitFor(() => readyPattern.exec(output) ?? (child.exitCode !== null ? null : undefined), `npm ${args.join(' ')} to be ready`, 150_000);
+  if (!ready) throw new Error(`npm ${args.join(' ')} exited:\n${output}`);
+  return { child, output: () => output, exited, apiUrl: /"api":"(http:\/\/[^"]+)"/.exec(output)?.[1] ?? /"url":"(http:\/\/[^"]+)"/.exec(output)?.[1] };
+}
+
+/** SIGKILL to the whole process group: npm, node, and the Temporal and Postgres servers it started. */
+export async function killTree(p: HookflowProcess): Promise<void> {
+  try {
+    process.kill(-p.child.pid!, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+  await p.exited;
+}
