@@ -71,7 +71,7 @@ const encryptionKey = optionalText.transform((text, ctx) => {
   if (text === undefined) return undefined;
   const key = parseEncryptionKey(text);
   if (!key) {
-    ctx.addIssue({ code: 'custom', message: `HOOKFLOW_ENCRYPTION_KEY must be ${KEY_FORMAT}; the value given is not` });
+    ctx.addIssue({ code: 'custom', message: `HOOKFLOW_ENCRYPTION_KEY must be ${KEY_FORMAT}; the value given is not (and is not shown, since it may be most of a key)` });
     return z.NEVER;
   }
   return key;
@@ -83,7 +83,7 @@ const oldEncryptionKeys = optionalText.transform((text, ctx) => {
     if (!part) continue;
     const key = parseEncryptionKey(part);
     if (!key) {
-      ctx.addIssue({ code: 'custom', message: `HOOKFLOW_ENCRYPTION_KEYS_OLD must be a comma-separated list of keys, each ${KEY_FORMAT}; entry ${index + 1} is not` });
+      ctx.addIssue({ code: 'custom', message: `HOOKFLOW_ENCRYPTION_KEYS_OLD must be a comma-separated list of keys, each ${KEY_FORMAT}; entry ${index + 1} is not (not shown)` });
       return z.NEVER;
     }
     keys.push(key);

@@ -10,7 +10,7 @@ export function createLogger(level = 'info', destination?: DestinationStream): L
     level,
     base: { service: 'hookflow' },
     redact: {
-      paths: ['secret', '*.secret', 'previousSecret', '*.previousSecret', 'authorization', '*.authorization', 'headers.authorization', 'req.headers.authorization', 'apiKey', '*.apiKey', 'apiKeys'],
+      paths: ['secret', '*.secret', 'previousSecret', '*.previousSecret', 'previous_secret', '*.previous_secret', 'authorization', '*.authorization', 'headers.authorization', 'req.headers.authorization', 'apiKey', '*.apiKey', 'apiKeys'],
       censor: '[redacted]',
     },
   };

@@ -94,7 +94,11 @@ export async function startService(config: Config, o: ServiceOptions): Promise<S
     let apiUrl: string | undefined;
     if (o.roles.includes('api')) {
       // Lazy: the API starts and answers 503 while Temporal is away, and recovers by itself.
-      const connection = Connection.lazy({ address: temporalAddress });
+      // Reconnect within seconds once Temporal is back (gRPC's default backoff grows to two minutes).
+      const connection = Connection.lazy({
+        address: temporalAddress,
+        channelArgs: { 'grpc.initial_reconnect_backoff_ms': 250, 'grpc.max_reconnect_backoff_ms': 2_000 },
+      });
       stops.push(() => connection.close());
       const temporal = new Client({ connection, namespace: config.temporal.namespace });
       const { app } = createApp({ db, temporal, config, log, metrics });
