@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Receiver, waitFor } from '../support/receiver';
 import { buildEndpoint, buildEvent, startTestStack, uniqueTenant, type TestStack } from '../support/stack';
 
 /** The contract's errors and resources over real HTTP, Postgres and Temporal. */
@@ -57,6 +58,23 @@ describe('errors have the contract shape and change nothing', () => {
         expect(response.body.error.details[0].message).toContain('ALLOW_PRIVATE_NETWORK');
       }
       expect((await strict.request('POST', '/endpoints', { tenantId: 'a', url: 'https://93.184.216.34/hook' })).status).toBe(201);
+
+      // A name is checked when each attempt connects: `localhost` resolves to loopback, so nothing is sent.
+      const receiver = await Receiver.start();
+      try {
+        const tenantId = uniqueTenant();
+        const ep = await strict.request('POST', '/endpoints', { tenantId, url: receiver.url().replace('127.0.0.1', 'localhost'), retrySchedule: ['1s'] });
+        expect(ep.status).toBe(201);
+        const sent = await strict.request('POST', '/events', buildEvent({ tenantId }));
+        const attempts = await waitFor(async () => {
+          const data = (await strict.request('GET', `/events/${sent.body.id}/attempts`)).body.data;
+          return data.length === 2 ? data : undefined;
+        }, 'two blocked attempts');
+        for (const a of attempts) expect(a.error).toMatch(/blocked: localhost resolves to .*ALLOW_PRIVATE_NETWORK/);
+        expect(receiver.received).toHaveLength(0);
+      } finally {
+        await receiver.close();
+      }
     } finally {
       await strict.stop();
     }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
+import { generateSecret } from '../../activities/signing';
 import { freePort } from '../../src/embedded-postgres';
 import { Receiver, waitFor } from '../support/receiver';
 
@@ -58,7 +59,8 @@ describe('npm start', () => {
 
     const ui = await fetch(`http://127.0.0.1:${ports.TEMPORAL_UI_PORT}/`);
     expect(ui.status).toBe(200);
-    const endpoint = (await (await fetch(`${first.apiUrl}/endpoints`, { method: 'POST', headers: auth, body: JSON.stringify({ tenantId: 'acme', url: receiver.url() }) })).json()) as { id: string };
+    const secret = generateSecret();
+    const endpoint = (await (await fetch(`${first.apiUrl}/endpoints`, { method: 'POST', headers: auth, body: JSON.stringify({ tenantId: 'acme', url: receiver.url(), secret }) })).json()) as { id: string };
     const sent = await fetch(`${first.apiUrl}/events`, { method: 'POST', headers: auth, body: JSON.stringify({ tenantId: 'acme', type: 'sync.completed', payload: { rows: 1 } }) });
     expect(sent.status).toBe(202);
     const { id } = (await sent.json()) as { id: string };
@@ -67,7 +69,10 @@ describe('npm start', () => {
 
     const stopMs = await stopWithSigint(first);
     expect(stopMs).toBeLessThan(20_000);
-    expect(first.output()).not.toContain(key!.slice(3) + '"');
+    // The logs of the whole run: the key only in its one-time banner, the endpoint's secret nowhere.
+    expect(first.output().split(key!).length - 1).toBe(1);
+    expect(first.output()).not.toContain(secret);
+    expect(first.output()).not.toContain(secret.slice('whsec_'.length));
 
     const second = await start(ports);
     expect(second.output()).not.toContain('Generated an API key');
@@ -77,5 +82,7 @@ describe('npm start', () => {
     const described = await fetch(`${second.apiUrl}/readyz`);
     expect(described.status).toBe(200);
     await stopWithSigint(second);
+    expect(second.output()).not.toContain(key!);
+    expect(second.output()).not.toContain(secret);
   }, 400_000);
 });
