@@ -17,6 +17,7 @@ import { startDevServer, startSdkDevServer } from './temporal/dev-server';
 import { ensureRetentionSchedule } from './temporal/retention-schedule';
 import { obtainTool } from './temporal/tools';
 import { createDeliveryWorker } from './temporal/worker';
+import { flushTracing, startTracing } from './tracing';
 
 export type Role = 'api' | 'worker';
 
@@ -47,6 +48,9 @@ export async function startService(config: Config, o: ServiceOptions): Promise<S
     for (const fn of stops.reverse()) await fn().catch((err) => log.warn({ err }, 'error while stopping'));
   };
   try {
+    // Off (and no-ops) unless OTEL_EXPORTER_OTLP_ENDPOINT is set; spans still buffered are sent at stop.
+    const tracing = startTracing(log);
+    if (tracing.enabled) stops.push(() => flushTracing());
     const dataDir = resolve(config.dataDir);
     let databaseUrl = config.databaseUrl;
     if (!databaseUrl) {
@@ -81,7 +85,7 @@ export async function startService(config: Config, o: ServiceOptions): Promise<S
     const metrics = createMetrics();
 
     if (o.roles.includes('worker')) {
-      const worker = await createDeliveryWorker({ config, address: temporalAddress, db, log, metrics, workflowBundle: o.workflowBundle });
+      const worker = await createDeliveryWorker({ config, address: temporalAddress, db, log, metrics, workflowBundle: o.workflowBundle, tracing });
       stops.push(() => worker.shutdown());
       worker.run().catch((err) => {
         log.fatal({ err }, 'worker stopped unexpectedly');
@@ -100,12 +104,13 @@ export async function startService(config: Config, o: ServiceOptions): Promise<S
         channelArgs: { 'grpc.initial_reconnect_backoff_ms': 250, 'grpc.max_reconnect_backoff_ms': 2_000 },
       });
       stops.push(() => connection.close());
-      const temporal = new Client({ connection, namespace: config.temporal.namespace });
-      const { app } = createApp({ db, temporal, config, log, metrics });
+      const temporal = new Client({ connection, namespace: config.temporal.namespace, interceptors: tracing.clientInterceptors });
+      const { app } = createApp({ db, temporal, config, log, metrics, tracer: tracing.tracer });
       const server = await new Promise<Server>((resolveServer, reject) => {
         const s = app.listen(config.port, '0.0.0.0', () => resolveServer(s));
         s.once('error', reject);
       });
+      answerParserErrors(server);
       stops.push(() => closeServer(server));
       apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       log.info({ url: apiUrl }, 'API listening');
@@ -115,6 +120,24 @@ export async function startService(config: Config, o: ServiceOptions): Promise<S
     await stop();
     throw err;
   }
+}
+
+/**
+ * Requests Node's HTTP parser refuses before Express sees them (headers over 16 KiB, malformed request
+ * lines) still get the contract's error shape.
+ */
+function answerParserErrors(server: Server): void {
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return socket.destroy();
+    const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+    const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    const body = JSON.stringify({
+      error: tooLarge
+        ? { code: 'headers_too_large', message: 'The request line and headers are larger than 16 KiB.' }
+        : { code: 'invalid_request', message: 'The request is not valid HTTP/1.1.' },
+    });
+    socket.end(`HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  });
 }
 
 function closeServer(server: Server): Promise<void> {

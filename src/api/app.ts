@@ -9,6 +9,7 @@ import { eventRoutes } from './events';
 import { eventTypeRoutes } from './event-types';
 import { healthRoutes } from './health';
 import { requestLogger } from './request-log';
+import { requestSpans } from './request-span';
 import { Routes, unsupportedMediaType } from './route';
 
 /** Room beyond the payload for the other fields of a body, so MAX_PAYLOAD_BYTES decides and says 413 itself. */
@@ -18,6 +19,7 @@ export function createApp(deps: ApiDeps): { app: Express; routes: Routes } {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  if (deps.tracer) app.use(requestSpans(deps.tracer));
   app.use(requestLogger(deps.log));
   app.use((req, res, next) => {
     res.on('finish', () => deps.metrics.httpRequests.inc({ method: req.method, status: String(res.statusCode) }));

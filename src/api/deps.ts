@@ -1,3 +1,4 @@
+import type { Tracer } from '@opentelemetry/api';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import type { Db } from '../db/pool';
@@ -11,4 +12,6 @@ export type ApiDeps = {
   config: Config;
   log: Logger;
   metrics: Metrics;
+  /** Set when tracing is on (src/tracing.ts): a span per request. */
+  tracer?: Tracer;
 };

@@ -13,7 +13,8 @@ import { ipLiteral, isPublicAddress } from '../../activities/address-guard';
 import { SEARCH_ATTRIBUTES, deliverySearchAttributes, deliveryWorkflowId } from '../../workflows/ids';
 import type { ApiDeps } from './deps';
 import {
-  Channels, Duration, EventTypeName, IdParams, JsonObject, List, Paging, TenantId, Text, Timestamp, afterSeq, byteLength, payloadTooLarge,
+  Channels, Duration, EventTypeName, IdParams, JsonObject, List, MAX_JSON_DEPTH, Paging, TenantId, Text, Timestamp,
+  afterSeq, byteLength, jsonDepth, payloadTooLarge,
 } from './common';
 import { notFound, validationFailed } from './errors';
 import { Attempt, AttemptQuery, attemptJson } from './events';
@@ -107,7 +108,9 @@ const Recover = z
   .strict()
   .refine((r) => r.until === undefined || Date.parse(r.until) > Date.parse(r.since), { message: 'until must be after since', path: ['until'] });
 
-const TestSend = z.object({ type: EventTypeName.optional(), payload: z.record(z.string(), z.unknown()).optional() }).strict();
+// Nesting is checked before the handler's JSON.stringify, which overflows its stack a few thousand levels down.
+const TestPayload = z.record(z.string(), z.unknown()).refine((p) => jsonDepth(p) <= MAX_JSON_DEPTH, `must nest at most ${MAX_JSON_DEPTH} levels`);
+const TestSend = z.object({ type: EventTypeName.optional(), payload: TestPayload.optional() }).strict();
 
 function endpointJson(e: EndpointRow) {
   return {

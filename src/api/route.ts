@@ -60,7 +60,8 @@ export class Routes {
     const router = spec.public ? this.publicRouter : this.privateRouter;
     router[spec.method](spec.path, async (req, res, next) => {
       try {
-        const body = spec.body ? parse(spec.body, req.body ?? {}, 'body') : undefined;
+        // No body at all is an empty object; a JSON `null` body is a value, and refused like any non-object.
+        const body = spec.body ? parse(spec.body, req.body === undefined ? {} : req.body, 'body') : undefined;
         const query = spec.query ? parse(spec.query, req.query, 'query') : undefined;
         const params = spec.params ? parse(spec.params, req.params, 'params') : undefined;
         const reply = await spec.handler({ body, query, params, req, res } as never);
