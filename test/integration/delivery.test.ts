@@ -1,7 +1,7 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { Webhook as SvixWebhook } from 'svix';
-import { Receiver, waitFor } from '../support/receiver';
+import { receiversClosedAfterEach, waitFor } from '../support/receiver';
 import { buildEndpoint, buildEvent, startTestStack, uniqueTenant, type TestStack } from '../support/stack';
 
 /**
@@ -9,7 +9,6 @@ import { buildEndpoint, buildEvent, startTestStack, uniqueTenant, type TestStack
  * are shortened through configuration, the way an operator would set them.
  */
 let stack: TestStack;
-const receivers: Receiver[] = [];
 beforeAll(async () => {
   stack = await startTestStack({
     RETRY_INITIAL_INTERVAL: '1s',
@@ -20,15 +19,7 @@ beforeAll(async () => {
   });
 });
 afterAll(() => stack?.stop());
-afterEach(async () => {
-  await Promise.all(receivers.splice(0).map((r) => r.close()));
-});
-
-async function receiver(answer?: Receiver['answer']): Promise<Receiver> {
-  const r = await Receiver.start(answer);
-  receivers.push(r);
-  return r;
-}
+const receiver = receiversClosedAfterEach();
 
 async function endpoint(body: Parameters<typeof buildEndpoint>[0]): Promise<{ id: string; secret: string }> {
   const created = await stack.request('POST', '/endpoints', buildEndpoint(body));

@@ -1,26 +1,17 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { afterAll, afterEach, beforeAll, describe, expect, it, inject } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { Webhook } from 'standardwebhooks';
-import { Receiver, waitFor } from '../support/receiver';
+import { receiversClosedAfterEach, waitFor } from '../support/receiver';
 import { buildEndpoint, buildEvent, startTestStack, uniqueTenant, type TestStack } from '../support/stack';
 
 /** What operators do: find, reset, replay, recover, test-send; with the README's own commands. */
 let stack: TestStack;
-const receivers: Receiver[] = [];
 beforeAll(async () => {
   stack = await startTestStack({ RETRY_INITIAL_INTERVAL: '1s', RETRY_MAX_INTERVAL: '1s', RETRY_EXPIRY: '1m' });
 });
 afterAll(() => stack?.stop());
-afterEach(async () => {
-  await Promise.all(receivers.splice(0).map((r) => r.close()));
-});
-
-async function receiver(answer?: Receiver['answer']): Promise<Receiver> {
-  const r = await Receiver.start(answer);
-  receivers.push(r);
-  return r;
-}
+const receiver = receiversClosedAfterEach();
 
 /** `npm run temporal -- ARGS`, pointed at the suite's Temporal server as an operator's shell would be. */
 async function temporalCli(...args: string[]): Promise<string> {
