@@ -1,3 +1,4 @@
+import type { Tracer } from '@opentelemetry/api';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Config } from '../src/config';
 import type { Db } from '../src/db/pool';
@@ -14,6 +15,7 @@ import type { DeliverInput, DeliveryPlan, MessageWorkflowInput, RecoverWorkflowI
 import { classify } from './classify';
 import type { HttpClient } from './http';
 import { nextDelayMs, planDelivery } from './plan';
+import { postSpan } from './post-span';
 import { signatureHeader } from './signing';
 
 export type ActivityDeps = {
@@ -25,6 +27,8 @@ export type ActivityDeps = {
   onAttempt?: (a: { status: 'succeeded' | 'failed'; durationMs: number; failureType?: string; latencyMs?: number }) => void;
   /** Called when an attempt disabled its endpoint (a 410 Gone, or failing for ENDPOINT_DISABLE_AFTER), for metrics. */
   onEndpointDisabled?: (endpointId: string, reason: 'gone' | 'failing') => void;
+  /** Set when tracing is on (src/tracing.ts): each POST is a `webhook.post` span. */
+  tracer?: Tracer;
 };
 
 /** Fan-out page size; see FANOUT_PAGE_SIZE in workflows/index.ts for why it is bounded. */
@@ -33,7 +37,7 @@ const PAGE = 500;
 /** A retry over its endpoint's rate limit sleeps in the activity up to this long (well inside startToClose). */
 const MAX_IN_ACTIVITY_WAIT_MS = 5_000;
 
-export function createActivities({ db, http, config, log, onAttempt, onEndpointDisabled }: ActivityDeps) {
+export function createActivities({ db, http, config, log, onAttempt, onEndpointDisabled, tracer }: ActivityDeps) {
   return {
     /** One page of the endpoints a message goes to; their deliveries are recorded as pending. */
     async resolveEndpoints(input: MessageWorkflowInput): Promise<{ endpointIds: string[]; nextAfterSeq?: string }> {
@@ -99,7 +103,8 @@ export function createActivities({ db, http, config, log, onAttempt, onEndpointD
         'webhook-signature': signatureHeader(secrets, message.id, timestamp, body),
       };
 
-      const result = await http.post(endpoint.url, headers, body);
+      const post = () => http.post(endpoint.url, headers, body);
+      const result = tracer ? await postSpan(tracer, { url: endpoint.url, endpointId, messageId, attempt }, post) : await post();
       const verdict = classify(result.outcome);
       const statusCode = 'statusCode' in result.outcome ? result.outcome.statusCode : null;
       const succeeded = verdict.outcome === 'success';

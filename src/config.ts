@@ -5,7 +5,8 @@ import { parseEncryptionKey, type EncryptionKey } from './secret-box';
 
 /**
  * Every setting hookflow reads, parsed and checked once at start (the contract's "Configuration" table).
- * Env name, default and meaning stay together here; nothing else reads process.env.
+ * Env name, default and meaning stay together here; nothing else reads process.env, except that
+ * src/tracing.ts and the OpenTelemetry SDK read OpenTelemetry's own standard OTEL_* variables.
  */
 const duration = (name: string, fallback: string) =>
   z

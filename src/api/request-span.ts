@@ -15,9 +15,6 @@ export function requestSpans(tracer: Tracer): RequestHandler {
     const parent = propagation.extract(ROOT_CONTEXT, req.headers);
     const span = tracer.startSpan(req.method, { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method } }, parent);
     const active = trace.setSpan(parent, span);
-    // Body parsing resumes in the socket's async context, not this one; bound emitters carry it across.
-    context.bind(active, req);
-    context.bind(active, res);
     let ended = false;
     const end = () => {
       if (ended) return;

@@ -6,6 +6,7 @@ import type { Config } from '../config';
 import type { Db } from '../db/pool';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
+import type { Tracing } from '../tracing';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
 
@@ -57,6 +58,8 @@ export async function createDeliveryWorker(o: {
   log: Logger;
   metrics: Metrics;
   workflowBundle?: WorkflowBundleOption;
+  /** Tracing on (src/tracing.ts): a pre-built `workflowBundle` must then include `tracing.workflowInterceptorModules`. */
+  tracing?: Tracing;
 }): Promise<DeliveryWorker> {
   installRuntime(o.log, o.config.temporal.metricsAddress);
   const connection = await NativeConnection.connect({ address: o.address });
@@ -73,6 +76,7 @@ export async function createDeliveryWorker(o: {
       if (a.latencyMs !== undefined) o.metrics.deliveryLatency.observe(Math.max(0, a.latencyMs) / 1000);
     },
     onEndpointDisabled: (_endpointId, reason) => o.metrics.endpointsDisabled.inc({ reason }),
+    tracer: o.tracing?.tracer,
   });
   const worker = await Worker.create({
     connection,
@@ -80,6 +84,7 @@ export async function createDeliveryWorker(o: {
     taskQueue: o.config.temporal.taskQueue,
     ...(o.workflowBundle ? { workflowBundle: o.workflowBundle } : { workflowsPath: WORKFLOWS_PATH, bundlerOptions: { ignoreModules: [] } }),
     activities,
+    ...o.tracing?.workerOptions(o.workflowBundle ? 'prebuilt' : 'workflowsPath'),
     shutdownGraceTime: '5s',
   });
   let running: Promise<void> | undefined;

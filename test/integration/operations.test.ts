@@ -54,6 +54,27 @@ describe('bulk replay with the Temporal CLI', () => {
   });
 });
 
+describe('what the Temporal UI shows', () => {
+  it('a delivery still retrying: its attempt count and typed last failure, findable by search attribute', async () => {
+    const tenantId = uniqueTenant();
+    const r = await receiver(() => ({ status: 503 }));
+    const ep = (await stack.request('POST', '/endpoints', buildEndpoint({ tenantId, url: r.url(), retrySchedule: ['1s', '30s'] }))).body;
+    const id = (await stack.request('POST', '/events', buildEvent({ tenantId }))).body.id;
+    const handle = stack.temporal.workflow.getHandle(`delivery:${id}:${ep.id}`);
+    const pending = await waitFor(async () => {
+      const { raw } = await handle.describe();
+      const activity = raw.pendingActivities?.[0];
+      return activity && (activity.attempt ?? 0) >= 2 ? activity : undefined;
+    }, 'the second attempt to be pending');
+    expect(pending.activityType?.name).toBe('deliver');
+    expect(pending.lastFailure?.applicationFailureInfo?.type).toBe('HttpError');
+    expect(pending.lastFailure?.message).toBe('HTTP 503');
+    const running = await temporalCli('workflow', 'list', '--query', `TenantId="${tenantId}" AND ExecutionStatus="Running" AND WorkflowType="deliveryWorkflow"`);
+    expect(running).toContain(`delivery:${id}:${ep.id}`);
+    await handle.terminate('test done');
+  });
+});
+
 describe('redeliver', () => {
   it('delivers again with the same webhook-id, and 409 while that delivery still runs', async () => {
     const tenantId = uniqueTenant();

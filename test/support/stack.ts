@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import { Client, Connection } from '@temporalio/client';
+import type { WorkflowBundleOption } from '@temporalio/worker';
 import pg from 'pg';
 import { loadConfig, type Config } from '../../src/config';
 import { createLogger, type Logger } from '../../src/logger';
@@ -26,7 +27,13 @@ export type TestStack = {
  */
 export async function startTestStack(
   env: Record<string, string> = {},
-  o: { roles?: ('api' | 'worker')[]; log?: Logger; route?: (target: { databaseUrl: string; temporalAddress: string }) => Promise<{ databaseUrl: string; temporalAddress: string }> } = {},
+  o: {
+    roles?: ('api' | 'worker')[];
+    log?: Logger;
+    route?: (target: { databaseUrl: string; temporalAddress: string }) => Promise<{ databaseUrl: string; temporalAddress: string }>;
+    /** Instead of the suite's shared bundle, e.g. one built with workflow interceptors. */
+    workflowBundle?: WorkflowBundleOption;
+  } = {},
 ): Promise<TestStack> {
   const database = await createTestDatabase(inject('adminDatabaseUrl'));
   const direct = { databaseUrl: database.url, temporalAddress: inject('temporalAddress') };
@@ -43,7 +50,7 @@ export async function startTestStack(
     ...env,
   });
   const log = o.log ?? createLogger(config.logLevel);
-  const service = await startService(config, { roles, embedded: false, log, workflowBundle: { codePath: inject('workflowBundlePath') } });
+  const service = await startService(config, { roles, embedded: false, log, workflowBundle: o.workflowBundle ?? { codePath: inject('workflowBundlePath') } });
   const db = new pg.Pool({ connectionString: database.url, max: 4 });
   // The database is dropped WITH (FORCE) at the end; a connection it closes must not fail the run.
   db.on('error', () => undefined);
