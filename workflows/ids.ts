@@ -6,6 +6,8 @@ import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair
  */
 export const messageWorkflowId = (messageId: string) => `message:${messageId}`;
 export const deliveryWorkflowId = (messageId: string, endpointId: string) => `delivery:${messageId}:${endpointId}`;
+/** One slice of a large fan-out, named after the message and the slice's first endpoint. */
+export const fanoutWorkflowId = (messageId: string, firstEndpointId: string) => `fanout:${messageId}:${firstEndpointId}`;
 
 export const SEARCH_ATTRIBUTES = {
   tenantId: defineSearchAttributeKey('TenantId', SearchAttributeType.KEYWORD),

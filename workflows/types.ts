@@ -9,6 +9,14 @@ export type MessageWorkflowInput = {
   afterSeq?: string;
 };
 
+/** One slice of a message's endpoints, whose deliveries one `fanoutWorkflow` starts. */
+export type FanoutWorkflowInput = {
+  messageId: string;
+  tenantId: string;
+  eventType: string;
+  endpointIds: string[];
+};
+
 export type DeliveryWorkflowInput = {
   messageId: string;
   endpointId: string;

@@ -73,5 +73,15 @@ describe('fan-out at scale', () => {
       return found.length >= 2 && found.every((status) => status === 'COMPLETED' || status === 'CONTINUED_AS_NEW') && found.includes('COMPLETED') ? found : undefined;
     }, 'the message workflow to complete', 30_000);
     expect(runs.filter((status) => status === 'CONTINUED_AS_NEW').length).toBeGreaterThanOrEqual(1);
+
+    // Each page was cut into slices of 50, each started by a fanoutWorkflow that operators find by MessageId.
+    const slices = await waitFor(async () => {
+      const found = [];
+      for await (const run of stack.temporal.workflow.list({ query: `WorkflowType = "fanoutWorkflow" AND MessageId = "${sent.body.id}"` })) {
+        found.push(run.status.name);
+      }
+      return found.length === 20 && found.every((status) => status === 'COMPLETED') ? found : undefined;
+    }, '20 completed fan-out slices', 30_000);
+    expect(slices).toHaveLength(20);
   }, 360_000);
 });

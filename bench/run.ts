@@ -1,0 +1,199 @@
+/**
+ * `npm run bench` (issue 5): starts hookflow (embedded stack in this process unless BENCH_TARGET_URL),
+ * real receivers in a child process, and runs the scenarios; progress on stderr, a table or --json on
+ * stdout. See BENCHMARKS.md for what each figure means and one run's results.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { cpus, freemem, loadavg, totalmem } from 'node:os';
+import { Command, InvalidArgumentError } from 'commander';
+import { Agent } from 'undici';
+import { Client, Connection } from '@temporalio/client';
+import { findTool } from '../src/temporal/tools';
+import { engine } from './engine';
+import { Sampler } from './procs';
+import { Receivers } from './receivers';
+import { renderReport, ratios, targets, type Report } from './report';
+import { fanoutOne, fanoutTen, maximum, steady, warmUp, wire, type Ctx, type Options, type ScenarioResult } from './scenarios';
+import { benchLogger, startStack, type BenchStack } from './stack';
+
+const ALL = ['a', 'b', 'c', 'd', 'e'];
+
+const positive = (name: string, max: number) => (text: string) => {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n <= 0 || n > max) throw new InvalidArgumentError(`${name} must be a number above 0 and at most ${max}`);
+  return n;
+};
+const whole = (name: string, max: number) => (text: string) => {
+  const n = positive(name, max)(text);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError(`${name} must be a whole number`);
+  return n;
+};
+
+const program = new Command('bench')
+  .description('hookflow benchmark: steady load, maximum throughput, fan-out, and the engine and wire ceilings')
+  .option('--duration <s>', 'a: seconds of steady load', positive('--duration', 3_600), 60)
+  .option('--rate <n>', 'a: events per second', positive('--rate', 10_000), 50)
+  .option('--events <n>', 'b, d: how many events / workflows; c: N/10 events to 10 endpoints each', whole('--events', 1_000_000), 150)
+  .option('--fanout <n>', 'c: endpoints of the one-event fan-out', whole('--fanout', 100_000), 1_000)
+  .option('--concurrency <n>', 'b–e: requests in flight', whole('--concurrency', 1_000), 32)
+  .option('--scenarios <list>', 'which of a,b,c,d,e to run', (text) => {
+    const list = text.split(',').map((s) => s.trim()).filter(Boolean);
+    const bad = list.filter((s) => !ALL.includes(s));
+    if (bad.length > 0 || list.length === 0) throw new InvalidArgumentError(`--scenarios takes a comma-separated subset of ${ALL.join(',')}`);
+    return list;
+  }, ALL)
+  .option('--drain-timeout <s>', 'a: how long to wait for deliveries after the last event; a backlog left then is reported, not awaited', positive('--drain-timeout', 3_600), 15)
+  .option('--max-wait <s>', 'b–e: longest wait for all deliveries after the last request', positive('--max-wait', 3_600), 300)
+  .option('--wire-events <n>', 'e: how many POSTs', whole('--wire-events', 1_000_000), 5_000)
+  .option('--receivers <n>', 'HTTP servers in the receiver process', whole('--receivers', 64), 4)
+  .option('--engine-worker-options <json>', "d: extra Temporal WorkerOptions for the engine ceiling's worker (experiments)", (text) => JSON.parse(text) as Record<string, unknown>, {})
+  .option('--engine-eager-start', 'd: experiment: start the parent workflows with eager workflow start')
+  .option('--engine-local-activity', "d: experiment: run the child's no-op as a local activity")
+  .option('--engine-fanout <n>', 'd: experiment: children per parent (events/n parents)', whole('--engine-fanout', 2_000), 1)
+  .option('--engine-search-attributes', "d: experiment: hookflow's search attributes on both workflows")
+  .option('--json', 'print the report as JSON on stdout')
+  .parse();
+
+const raw = program.opts();
+const opts: Options = {
+  duration: raw.duration,
+  rate: raw.rate,
+  events: raw.events,
+  fanout: raw.fanout,
+  concurrency: raw.concurrency,
+  scenarios: raw.scenarios,
+  json: Boolean(raw.json),
+  drainTimeout: raw.drainTimeout,
+  maxWait: raw.maxWait,
+  wireEvents: raw.wireEvents,
+  receivers: raw.receivers,
+  engineWorkerOptions: raw.engineWorkerOptions,
+  engineEagerStart: Boolean(raw.engineEagerStart),
+  engineLocalActivity: Boolean(raw.engineLocalActivity),
+  engineFanout: raw.engineFanout,
+  engineSearchAttributes: Boolean(raw.engineSearchAttributes),
+};
+
+const started = Date.now();
+const progress = (line: string) => process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
+
+function temporalVersion(): string {
+  const binary = findTool('temporal');
+  if (!binary) return 'Temporal CLI: not found (SDK-downloaded dev server)';
+  try {
+    return execFileSync(binary, ['--version']).toString().trim();
+  } catch {
+    return `Temporal CLI at ${binary}: version unknown`;
+  }
+}
+
+const load = () => loadavg().map((x) => Math.round(x * 100) / 100);
+
+async function main(): Promise<void> {
+  const loadAverageStart = load();
+  progress(`load average ${loadAverageStart.join(' ')}; free memory ${(freemem() / 2 ** 30).toFixed(1)} GiB`);
+  const log = benchLogger();
+  let stack: BenchStack | undefined;
+  let receivers: Receivers | undefined;
+  let connection: Connection | undefined;
+  const agent = new Agent({ connections: 512, keepAliveTimeout: 10_000 });
+  let stopping = false;
+  const cleanup = async () => {
+    await receivers?.stop().catch((err) => progress(`stopping receivers: ${String(err)}`));
+    await connection?.close().catch(() => undefined);
+    await agent.close().catch(() => undefined);
+    await stack?.stop().catch((err) => progress(`stopping hookflow: ${String(err)}`));
+  };
+  const onSignal = (signal: string) => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    progress(`${signal}: stopping everything`);
+    void cleanup().finally(() => process.exit(130));
+  };
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+
+  try {
+    progress('starting receivers and hookflow (embedded Postgres, Temporal dev server, worker, API)');
+    receivers = await Receivers.start(opts.receivers);
+    stack = await startStack(log);
+    progress(`hookflow ready: ${stack.description}; API ${stack.apiUrl}, Temporal ${stack.temporalAddress ?? 'unknown'}`);
+    let temporal: Client | undefined;
+    if (stack.temporalAddress) {
+      connection = await Connection.connect({ address: stack.temporalAddress });
+      temporal = new Client({ connection, namespace: stack.namespace });
+    }
+    const receiverPid = receivers.pid;
+    const ctx: Ctx = {
+      stack,
+      receivers,
+      sampler: stack.mode === 'in-process' ? new Sampler(process.pid, receiverPid) : undefined,
+      temporal,
+      opts,
+      runId: randomBytes(3).toString('hex'),
+      agent,
+      progress,
+      tenants: new Map(),
+    };
+
+    const results: ScenarioResult[] = [];
+    const run = async (id: string, fn: (c: Ctx) => Promise<ScenarioResult>) => {
+      if (stopping) return;
+      progress(`scenario ${id}: start`);
+      const r = await fn(ctx);
+      results.push(r);
+      progress(`scenario ${r.id}: ${r.accepted}/${r.sent} accepted, ${r.delivered}/${r.expectedDeliveries} delivered, ${r.deliveriesPerSecond ?? 'n/a'} deliveries/s, p50 ${r.latencyMs?.p50 ?? '>wait'} ms, p99 ${r.latencyMs?.p99 ?? '>wait'} ms`);
+    };
+    // The ceilings first, on a fresh server with hookflow's worker idle; the steady load last, because
+    // a backlog it cannot drain within --drain-timeout is left behind and would slow whatever followed.
+    if (opts.scenarios.includes('d')) await run('d', engine);
+    if (opts.scenarios.includes('e')) await run('e', wire);
+    if (opts.scenarios.some((s) => ['a', 'b', 'c'].includes(s))) {
+      progress('warm-up: 10 events, not counted');
+      await warmUp(ctx);
+    }
+    if (opts.scenarios.includes('b')) await run('b', maximum);
+    if (opts.scenarios.includes('c')) {
+      await run('c1', fanoutOne);
+      await run('c10', fanoutTen);
+    }
+    if (opts.scenarios.includes('a')) await run('a', steady);
+
+    const order = ['a', 'b', 'c1', 'c10', 'd', 'e'];
+    results.sort((x, y) => order.indexOf(x.id) - order.indexOf(y.id));
+    const report: Report = {
+      command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+      startedAt: new Date(started).toISOString(),
+      machine: {
+        cores: cpus().length,
+        memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+        node: process.version,
+        temporal: temporalVersion().replace(/\s+/g, ' '),
+        loadAverageStart,
+        loadAverageEnd: load(),
+        stack: stack.description,
+      },
+      options: { ...opts },
+      results,
+      ratios: ratios(results),
+      targets: targets(results, opts.fanout),
+    };
+    process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `\n${renderReport(report)}\n`);
+  } finally {
+    if (!stopping) {
+      stopping = true;
+      progress('stopping receivers and hookflow');
+      await cleanup();
+      progress(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    }
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);
