@@ -83,6 +83,9 @@ describe('redeliver', () => {
     const ep = (await stack.request('POST', '/endpoints', buildEndpoint({ tenantId, url: r.url(), retrySchedule: ['3s'] }))).body;
     const id = (await stack.request('POST', '/events', buildEvent({ tenantId }))).body.id;
     await waitFor(async () => (await statuses([id]))[0] === 'succeeded', 'the first delivery');
+    // The attempt is recorded before its activity completes; the workflow ends a moment later.
+    const first = stack.temporal.workflow.getHandle(`delivery:${id}:${ep.id}`);
+    await waitFor(async () => (await first.describe()).status.name === 'COMPLETED', 'the first delivery workflow to complete');
 
     slow = true;
     const again = await stack.request('POST', `/events/${id}/redeliver`, { endpointId: ep.id });
