@@ -112,6 +112,9 @@ describe('recover', () => {
     const inWindow: string[] = [];
     for (let i = 0; i < 2; i += 1) inWindow.push((await stack.request('POST', '/events', buildEvent({ tenantId }))).body.id);
     await waitFor(async () => (await statuses(inWindow)).every((s) => s === 'failed'), 'the failures in the window');
+    // A delivery's state is recorded just before its workflow fails; recover starts new runs of ended workflows.
+    const ended = async (id: string) => (await stack.temporal.workflow.getHandle(`delivery:${id}:${ep.id}`).describe()).status.name === 'FAILED';
+    await waitFor(async () => (await Promise.all(inWindow.map(ended))).every(Boolean), 'the failed delivery workflows to end');
 
     healthy = true;
     const before = r.received.length;
