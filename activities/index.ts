@@ -10,13 +10,12 @@ import {
 import { recordAttempt } from '../src/db/attempts';
 import { purgeMessagesBefore, type PurgeCounts } from '../src/db/retention';
 import { newId } from '../src/ids';
-import { VERSION } from '../src/version';
 import type { DeliverInput, DeliveryPlan, MessageWorkflowInput, RecoverWorkflowInput } from '../workflows/types';
 import { classify } from './classify';
 import type { HttpClient } from './http';
 import { nextDelayMs, planDelivery } from './plan';
 import { postSpan } from './post-span';
-import { signatureHeader } from './signing';
+import { webhookRequest } from './signing';
 
 export type ActivityDeps = {
   db: Db;
@@ -87,21 +86,16 @@ export function createActivities({ db, http, config, log, onAttempt, onEndpointD
         throw ApplicationFailure.nonRetryable(`endpoint ${endpointId} is disabled: ${endpoint.disabled_reason ?? 'by an operator'}`, 'EndpointDisabled');
       }
 
-      // The payload is spliced in as stored text, so the signed body carries it byte for byte.
-      const body = `{"id":${JSON.stringify(message.id)},"type":${JSON.stringify(message.event_type)},"tenantId":${JSON.stringify(message.tenant_id)},"timestamp":${JSON.stringify(message.created_at.toISOString())},"data":${message.payload}}`;
-      const timestamp = Math.floor(Date.now() / 1000);
       const secrets = [endpoint.secret];
       if (endpoint.previous_secret && endpoint.previous_secret_expires_at && endpoint.previous_secret_expires_at.getTime() > Date.now()) {
         secrets.push(endpoint.previous_secret);
       }
-      const headers = {
-        ...endpoint.headers,
-        'content-type': 'application/json',
-        'user-agent': `hookflow/${VERSION}`,
-        'webhook-id': message.id,
-        'webhook-timestamp': String(timestamp),
-        'webhook-signature': signatureHeader(secrets, message.id, timestamp, body),
-      };
+      const { body, headers: signing } = webhookRequest(
+        { id: message.id, type: message.event_type, tenantId: message.tenant_id, createdAt: message.created_at, payloadJson: message.payload },
+        secrets,
+      );
+      // The endpoint's own headers cannot override these (the API refuses such names too).
+      const headers = { ...endpoint.headers, ...signing };
 
       const post = () => http.post(endpoint.url, headers, body);
       const result = tracer ? await postSpan(tracer, { url: endpoint.url, endpointId, messageId, attempt }, post) : await post();

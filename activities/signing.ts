@@ -1,4 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import { VERSION } from '../src/version';
 
 /**
  * Standard Webhooks signing (https://www.standardwebhooks.com): the key is the base64 after `whsec_`,
@@ -33,4 +34,23 @@ export function sign(secret: string, id: string, timestampSeconds: number, body:
 
 export function signatureHeader(secrets: string[], id: string, timestampSeconds: number, body: string): string {
   return secrets.map((secret) => sign(secret, id, timestampSeconds, body)).join(' ');
+}
+
+export type WebhookMessage = { id: string; type: string; tenantId: string; createdAt: Date; payloadJson: string };
+
+/**
+ * What one delivery attempt sends: the envelope, with the payload spliced in as stored text so the signed
+ * body carries it byte for byte, and the headers that sign it with every key given.
+ */
+export function webhookRequest(message: WebhookMessage, secrets: string[], nowMs = Date.now()): { body: string; headers: Record<string, string> } {
+  const body = `{"id":${JSON.stringify(message.id)},"type":${JSON.stringify(message.type)},"tenantId":${JSON.stringify(message.tenantId)},"timestamp":${JSON.stringify(message.createdAt.toISOString())},"data":${message.payloadJson}}`;
+  const timestamp = Math.floor(nowMs / 1000);
+  const headers = {
+    'content-type': 'application/json',
+    'user-agent': `hookflow/${VERSION}`,
+    'webhook-id': message.id,
+    'webhook-timestamp': String(timestamp),
+    'webhook-signature': signatureHeader(secrets, message.id, timestamp, body),
+  };
+  return { body, headers };
 }

@@ -6,7 +6,7 @@
 import { Agent, request } from 'undici';
 import type { Client } from '@temporalio/client';
 import { createHttpClient } from '../activities/http';
-import { generateSecret, signatureHeader } from '../activities/signing';
+import { generateSecret, webhookRequest } from '../activities/signing';
 import type { Sampler, Usage } from './procs';
 import type { Receivers } from './receivers';
 import type { BenchStack } from './stack';
@@ -211,8 +211,8 @@ export function summarize(o: {
   };
 }
 
-/** A hookflow scenario's figures; its webhook ids carry the scenario id, so receipts are counted by it. */
-function hookflowResult(ctx: Ctx, id: string, title: string, sents: Sent[], perEvent: number, waitEnded: number, usage: Usage | undefined) {
+/** A scenario's figures from the receipts: its webhook ids carry the scenario id, so receipts are counted by it. */
+function receiptsResult(ctx: Ctx, id: string, title: string, sents: Sent[], perEvent: number, waitEnded: number, usage: Usage | undefined) {
   return summarize({
     id,
     title,
@@ -275,7 +275,7 @@ export async function steady(ctx: Ctx): Promise<ScenarioResult> {
   stop();
   const usage = window?.close();
   if (drained) await settle(ctx);
-  const result = hookflowResult(ctx, 'a', `steady ${rate}/s for ${duration} s, 1 endpoint each`, sents, 1, waitEnded, usage);
+  const result = receiptsResult(ctx, 'a', `steady ${rate}/s for ${duration} s, 1 endpoint each`, sents, 1, waitEnded, usage);
   result.sendLagMaxMs = lag;
   return result;
 }
@@ -294,7 +294,7 @@ async function burst(ctx: Ctx, tag: string, title: string, count: number, tenant
   stop();
   const usage = window?.close();
   if (drained) await settle(ctx);
-  return hookflowResult(ctx, tag, title, sents, perEvent, waitEnded, usage);
+  return receiptsResult(ctx, tag, title, sents, perEvent, waitEnded, usage);
 }
 
 /** b. Maximum throughput: N events as fast as ingest allows. */
@@ -335,15 +335,12 @@ export async function wire(ctx: Ctx): Promise<ScenarioResult> {
     await inPool(count, ctx.opts.concurrency, async (n) => {
       const id = eventId(ctx, 'e', n);
       const sentAt = Date.now();
-      const body = `{"id":${JSON.stringify(id)},"type":"bench.ping","tenantId":"bench","timestamp":${JSON.stringify(new Date(sentAt).toISOString())},"data":{"n":${n},"sentAt":${sentAt}}}`;
-      const timestamp = Math.floor(sentAt / 1000);
-      const result = await http.post(ctx.receivers.url('single', n % SINGLE_TENANTS), {
-        'content-type': 'application/json',
-        'user-agent': 'hookflow-bench',
-        'webhook-id': id,
-        'webhook-timestamp': String(timestamp),
-        'webhook-signature': signatureHeader([secret], id, timestamp, body),
-      }, body);
+      const { body, headers } = webhookRequest(
+        { id, type: 'bench.ping', tenantId: 'bench', createdAt: new Date(sentAt), payloadJson: `{"n":${n},"sentAt":${sentAt}}` },
+        [secret],
+        sentAt,
+      );
+      const result = await http.post(ctx.receivers.url('single', n % SINGLE_TENANTS), headers, body);
       const status = 'statusCode' in result.outcome ? result.outcome.statusCode : undefined;
       sents.push({ id, sentAt, ackAt: Date.now(), ok: status !== undefined && status >= 200 && status < 300, status: String(status ?? 'error') });
     });
@@ -355,17 +352,5 @@ export async function wire(ctx: Ctx): Promise<ScenarioResult> {
     await http.close();
   }
   const usage = window?.close();
-  return summarize({
-    id: 'e',
-    title: `${count} signed POSTs straight to the receivers, ${ctx.opts.concurrency} in flight`,
-    sents,
-    expectedDeliveries: sents.filter((s) => s.ok).length,
-    delivered: ctx.receivers.deliveredCount('e'),
-    duplicates: ctx.receivers.duplicateCount('e'),
-    lastArrival: ctx.receivers.lastArrival('e'),
-    arrivals: (eid) => ctx.receivers.arrivals.get(eid),
-    perRequest: 1,
-    waitEnded,
-    usage,
-  });
+  return receiptsResult(ctx, 'e', `${count} signed POSTs straight to the receivers, ${ctx.opts.concurrency} in flight`, sents, 1, waitEnded, usage);
 }
