@@ -56,7 +56,7 @@ export async function messageWorkflow(input: MessageWorkflowInput): Promise<{ en
   const page = await planning.resolveEndpoints(input);
   const { messageId, tenantId, eventType } = input;
   if (page.endpointIds.length <= FANOUT_SLICE_SIZE) {
-    await fanoutWorkflow({ messageId, tenantId, eventType, endpointIds: page.endpointIds });
+    await startDeliveries({ messageId, tenantId, eventType, endpointIds: page.endpointIds });
   } else {
     await Promise.all(
       slices(page.endpointIds, FANOUT_SLICE_SIZE).map((endpointIds) =>
@@ -80,11 +80,14 @@ export async function messageWorkflow(input: MessageWorkflowInput): Promise<{ en
 
 /** Starts the delivery workflows of one slice of a message's endpoints (at most FANOUT_SLICE_SIZE). */
 export async function fanoutWorkflow(input: FanoutWorkflowInput): Promise<{ endpoints: number }> {
-  const { endpointIds, ...message } = input;
+  await startDeliveries(input);
+  return { endpoints: input.endpointIds.length };
+}
+
+async function startDeliveries({ endpointIds, ...message }: FanoutWorkflowInput): Promise<void> {
   await Promise.all(
     endpointIds.map((endpointId) => startDelivery({ ...message, endpointId }, WorkflowIdReusePolicy.REJECT_DUPLICATE)),
   );
-  return { endpoints: endpointIds.length };
 }
 
 function slices<T>(items: T[], size: number): T[][] {

@@ -21,6 +21,11 @@ async function temporalCli(...args: string[]): Promise<string> {
   return stdout;
 }
 
+/** The Temporal status of the delivery workflow of that message to that endpoint (RUNNING, COMPLETED, FAILED, …). */
+async function workflowStatus(messageId: string, endpointId: string): Promise<string> {
+  return (await stack.temporal.workflow.getHandle(`delivery:${messageId}:${endpointId}`).describe()).status.name;
+}
+
 async function statuses(ids: string[]): Promise<string[]> {
   return Promise.all(ids.map(async (id) => (await stack.request('GET', `/events/${id}`)).body.deliveries[0]?.status));
 }
@@ -84,8 +89,7 @@ describe('redeliver', () => {
     const id = (await stack.request('POST', '/events', buildEvent({ tenantId }))).body.id;
     await waitFor(async () => (await statuses([id]))[0] === 'succeeded', 'the first delivery');
     // The attempt is recorded before its activity completes; the workflow ends a moment later.
-    const first = stack.temporal.workflow.getHandle(`delivery:${id}:${ep.id}`);
-    await waitFor(async () => (await first.describe()).status.name === 'COMPLETED', 'the first delivery workflow to complete');
+    await waitFor(async () => (await workflowStatus(id, ep.id)) === 'COMPLETED', 'the first delivery workflow to complete');
 
     slow = true;
     const again = await stack.request('POST', `/events/${id}/redeliver`, { endpointId: ep.id });
@@ -113,8 +117,7 @@ describe('recover', () => {
     for (let i = 0; i < 2; i += 1) inWindow.push((await stack.request('POST', '/events', buildEvent({ tenantId }))).body.id);
     await waitFor(async () => (await statuses(inWindow)).every((s) => s === 'failed'), 'the failures in the window');
     // A delivery's state is recorded just before its workflow fails; recover starts new runs of ended workflows.
-    const ended = async (id: string) => (await stack.temporal.workflow.getHandle(`delivery:${id}:${ep.id}`).describe()).status.name === 'FAILED';
-    await waitFor(async () => (await Promise.all(inWindow.map(ended))).every(Boolean), 'the failed delivery workflows to end');
+    await waitFor(async () => (await Promise.all(inWindow.map((id) => workflowStatus(id, ep.id)))).every((s) => s === 'FAILED'), 'the failed delivery workflows to end');
 
     healthy = true;
     const before = r.received.length;
