@@ -34,7 +34,7 @@ const bookkeeping = proxyActivities<Activities>({
 
 // Short Postgres reads and writes the workflow needs before it can go on: local activities, run by the
 // worker that runs the workflow task, so the server schedules and records no activity task for them
-// (BENCHMARKS.md measured a fifth to a quarter less server CPU per delivery). Retried like bookkeeping.
+// (BENCHMARKS.md: a quarter to a third off an unloaded delivery's latency). Retried like bookkeeping.
 const planning = proxyLocalActivities<Activities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', maximumInterval: '30s' },
