@@ -26,6 +26,17 @@ export default tseslint.config(
     },
   },
   {
+    // Shared webhook code (signing, the envelope, the address guard, the POST) lives in src/webhooks/;
+    // the API and the CLI never reach into activities/. Only the worker registers the activities.
+    files: ['src/**/*.ts'],
+    ignores: ['src/temporal/worker.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{ group: ['**/activities', '**/activities/*'], allowTypeImports: true, message: 'src/ may not import activities/: shared webhook code belongs in src/webhooks/.' }],
+      }],
+    },
+  },
+  {
     files: ['test/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },

@@ -11,11 +11,11 @@ import { recordAttempt } from '../src/db/attempts';
 import { purgeMessagesBefore, type PurgeCounts } from '../src/db/retention';
 import { newId } from '../src/ids';
 import type { DeliverInput, DeliveryPlan, MessageWorkflowInput, RecoverWorkflowInput } from '../workflows/types';
-import { classify } from './classify';
-import type { HttpClient } from './http';
+import { classify } from '../src/webhooks/classify';
+import type { HttpClient } from '../src/webhooks/http';
 import { nextDelayMs, planDelivery } from './plan';
 import { postSpan } from './post-span';
-import { webhookRequest } from './signing';
+import { webhookRequest } from '../src/webhooks/signing';
 
 export type ActivityDeps = {
   db: Db;

@@ -1,6 +1,6 @@
 import { SpanKind, SpanStatusCode, type Tracer } from '@opentelemetry/api';
-import { classify } from './classify';
-import type { PostResult } from './http';
+import { classify } from '../src/webhooks/classify';
+import type { PostResult } from '../src/webhooks/http';
 
 export type PostSpanInfo = { url: string; endpointId: string; messageId: string; attempt: number };
 

@@ -5,8 +5,8 @@
  */
 import { Agent, request } from 'undici';
 import type { Client } from '@temporalio/client';
-import { createHttpClient } from '../activities/http';
-import { generateSecret, webhookRequest } from '../activities/signing';
+import { createHttpClient } from '../src/webhooks/http';
+import { generateSecret, webhookRequest } from '../src/webhooks/signing';
 import type { Sampler, Usage } from './procs';
 import type { Receivers } from './receivers';
 import type { BenchStack } from './stack';

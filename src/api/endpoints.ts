@@ -8,8 +8,8 @@ import {
 import { countFailedDeliveries, createDeliveries, insertMessage, markWorkflowStarted } from '../db/messages';
 import { formatDuration, parseDuration } from '../duration';
 import { newId } from '../ids';
-import { generateSecret, isValidSecret } from '../../activities/signing';
-import { ipLiteral, isPublicAddress } from '../../activities/address-guard';
+import { generateSecret, isValidSecret } from '../webhooks/signing';
+import { ipLiteral, isPublicAddress } from '../webhooks/address-guard';
 import { SEARCH_ATTRIBUTES, deliverySearchAttributes, deliveryWorkflowId } from '../../workflows/ids';
 import type { ApiDeps } from './deps';
 import {

@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { isValidSecret } from '../../activities/signing';
+import { isValidSecret } from '../webhooks/signing';
 import { ConfigError, loadConfig, type Config } from '../config';
 import { migrate } from '../db/pool';
 import { createLogger, type Logger } from '../logger';

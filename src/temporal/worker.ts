@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Runtime, Worker, type LogLevel, type LogMetadata, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities } from '../../activities';
-import { createHttpClient } from '../../activities/http';
+import { createHttpClient } from '../webhooks/http';
 import type { Config } from '../config';
 import type { Db } from '../db/pool';
 import type { Logger } from '../logger';

@@ -2,7 +2,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
-import { generateSecret } from '../../activities/signing';
+import { generateSecret } from '../../src/webhooks/signing';
 import { freePort } from '../../src/embedded-postgres';
 import { Receiver, waitFor } from '../support/receiver';
 import { API_KEY, startTestStack, uniqueTenant, type TestStack } from '../support/stack';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { generateSecret } from '../../activities/signing';
+import { generateSecret } from '../../src/webhooks/signing';
 import { freePort } from '../../src/embedded-postgres';
 import { Receiver, waitFor } from '../support/receiver';
 

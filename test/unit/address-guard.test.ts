@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { ipLiteral, isPublicAddress } from '../../activities/address-guard';
+import { ipLiteral, isPublicAddress } from '../../src/webhooks/address-guard';
 
 describe('isPublicAddress', () => {
   it.each([

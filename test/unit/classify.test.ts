@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { BLOCKED_ADDRESS_CODE, classify, parseRetryAfter } from '../../activities/classify';
+import { BLOCKED_ADDRESS_CODE, classify, parseRetryAfter } from '../../src/webhooks/classify';
 
 const NOW = Date.parse('2024-03-01T12:00:00Z');
 const response = (statusCode: number, headers: Record<string, string> = {}) => ({ statusCode, headers });

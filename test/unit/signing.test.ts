@@ -2,7 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { describe, it, expect } from 'vitest';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { Webhook as SvixWebhook } from 'svix';
-import { generateSecret, isValidSecret, sign, signatureHeader } from '../../activities/signing';
+import { generateSecret, isValidSecret, sign, signatureHeader } from '../../src/webhooks/signing';
 
 const secretOf = (bytes: number) => `whsec_${randomBytes(bytes).toString('base64')}`;
 
