@@ -16,6 +16,7 @@ import { createSecretBox } from './secret-box';
 import { startDevServer, startSdkDevServer } from './temporal/dev-server';
 import { ensureRetentionSchedule } from './temporal/retention-schedule';
 import { obtainTool } from './temporal/tools';
+import { startReconciler } from './temporal/reconciler';
 import { createDeliveryWorker } from './temporal/worker';
 import { flushTracing, startTracing } from './tracing';
 
@@ -92,6 +93,8 @@ export async function startService(config: Config, o: ServiceOptions): Promise<S
         process.exitCode = 1;
       });
       await ensureRetentionSchedule({ address: temporalAddress, config, log });
+      const reconciler = await startReconciler({ address: temporalAddress, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, db, log });
+      stops.push(() => reconciler.stop());
       log.info({ taskQueue: config.temporal.taskQueue }, 'worker running');
     }
 

@@ -9,6 +9,12 @@ export const deliveryWorkflowId = (messageId: string, endpointId: string) => `de
 /** One slice of a large fan-out, named after the message and the slice's first endpoint. */
 export const fanoutWorkflowId = (messageId: string, firstEndpointId: string) => `fanout:${messageId}:${firstEndpointId}`;
 
+/** A slice of a recovery or a redelivery: the starter's run id keeps it apart from the message's own slices. */
+export const redeliverySliceWorkflowId = (messageId: string, firstEndpointId: string, starterRunId: string) =>
+  `fanout:${messageId}:${firstEndpointId}:${starterRunId}`;
+export const recoverWorkflowId = (endpointId: string, uuid: string) => `recover:${endpointId}:${uuid}`;
+export const redeliverWorkflowId = (messageId: string, uuid: string) => `redeliver:${messageId}:${uuid}`;
+
 export const SEARCH_ATTRIBUTES = {
   tenantId: defineSearchAttributeKey('TenantId', SearchAttributeType.KEYWORD),
   eventType: defineSearchAttributeKey('EventType', SearchAttributeType.KEYWORD),

@@ -1,3 +1,5 @@
+import type { Outcome } from '../activities/attempt';
+
 /** What the workflows and the activities exchange. Plain data: it is recorded in workflow history. */
 
 export type MessageWorkflowInput = {
@@ -9,12 +11,18 @@ export type MessageWorkflowInput = {
   afterSeq?: string;
 };
 
-/** One slice of a message's endpoints, whose deliveries one `fanoutWorkflow` starts. */
+/**
+ * One slice of deliveries, started by one `fanoutWorkflow`: a page of a message's endpoints (every
+ * version), or the deliveries of a recovery or a redelivery to all, which start again (`redeliver`).
+ * Version 1 slices carry `endpointIds` of one message; later ones may list `deliveries` instead.
+ */
 export type FanoutWorkflowInput = {
   messageId: string;
   tenantId: string;
   eventType: string;
   endpointIds: string[];
+  deliveries?: DeliveryWorkflowInput[];
+  redeliver?: boolean;
 };
 
 export type DeliveryWorkflowInput = {
@@ -49,6 +57,22 @@ export type DeliverInput = {
   /** Under a rate limit: when the first attempt's reserved slot is (epoch ms). */
   slotAt?: number;
 };
+
+/** The run of a delivery workflow that owns its row in Postgres (src/db/deliveries.ts). */
+export type RunClaim = { runId: string; claimedAt: number };
+
+export type FirstAttemptInput = { messageId: string; endpointId: string; run: RunClaim };
+
+/** What the first attempt came to; with a retry, the plan the retrying activity follows. */
+export type FirstAttemptResult = Exclude<Outcome, { kind: 'retry' }> | (Extract<Outcome, { kind: 'retry' }> & { plan: DeliveryPlan });
+
+/** The retrying activity of a run that owns its row. */
+export type RetryInput = { messageId: string; endpointId: string; run: RunClaim; plan: DeliveryPlan };
+
+export type FailDeliveryInput = { messageId: string; endpointId: string; run: RunClaim; reason: string };
+
+/** `POST /events/:id/redeliver` to every endpoint the message was for, a page at a time. */
+export type RedeliverWorkflowInput = { messageId: string; tenantId: string; eventType: string; afterEndpointId?: string };
 
 /** Redeliver every delivery to one endpoint that failed within [since, until). */
 export type RecoverWorkflowInput = {

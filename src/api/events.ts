@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/client';
 import type { ValidateFunction } from 'ajv/dist/2020.js';
 import { z } from './zod';
@@ -5,11 +6,10 @@ import { listAttempts, type AttemptRow } from '../db/attempts';
 import { getEndpoint } from '../db/endpoints';
 import { getEventType } from '../db/event-types';
 import {
-  deliveriesOf, getMessage, insertMessage, listMessages, markWorkflowStarted, resetDelivery,
-  type DeliveryRow, type MessageRow,
+  deliveriesOf, deliveryCounts, getMessage, insertMessage, listMessages, markWorkflowStarted, type DeliveryRow, type MessageRow,
 } from '../db/messages';
 import { newId } from '../ids';
-import { deliveryWorkflowId, deliverySearchAttributes, messageSearchAttributes, messageWorkflowId } from '../../workflows/ids';
+import { deliveryWorkflowId, deliverySearchAttributes, messageSearchAttributes, messageWorkflowId, redeliverWorkflowId } from '../../workflows/ids';
 import type { ApiDeps } from './deps';
 import {
   Channels, EventTypeName, IdParams, List, MAX_JSON_DEPTH, MessageId, Paging, TenantId, Text, Timestamp,
@@ -255,40 +255,51 @@ export function eventRoutes(routes: Routes, { db, temporal, config, metrics }: A
     params: IdParams,
     body: Redeliver,
     responses: {
-      202: { description: 'Redelivery started.', schema: z.object({ id: z.string(), endpointIds: z.array(z.string()) }) },
+      202: {
+        description: 'Redelivery started: `count` deliveries get a new run (`endpointIds` names the one asked for).',
+        schema: z.object({ id: z.string(), count: z.number().int(), endpointIds: z.array(z.string()).optional() }),
+      },
       404: { description: 'No such event, or the endpoint is not one of its tenant.' },
       409: { description: 'A delivery of this event to that endpoint is still running.' },
     },
     handler: async ({ params, body }) => {
       const message = await getMessage(db, params.id);
       if (!message) throw notFound('event');
-      let endpointIds: string[];
+      const { id: messageId, tenant_id: tenantId, event_type: eventType } = message;
+      // A new run claims the delivery's row itself when it starts (src/db/deliveries.ts): nothing is reset
+      // here, so a start that fails leaves the row as true as it was.
       if (body.endpointId) {
         const endpoint = await getEndpoint(db, body.endpointId);
-        if (!endpoint || endpoint.tenant_id !== message.tenant_id) throw notFound('endpoint of this tenant');
-        endpointIds = [endpoint.id];
-      } else {
-        endpointIds = (await deliveriesOf(db, [message.id])).map((d) => d.endpoint_id);
-      }
-      const running = await Promise.all(endpointIds.map((endpointId) => isRunning(temporal, deliveryWorkflowId(message.id, endpointId))));
-      const busy = endpointIds.filter((_, i) => running[i]);
-      if (busy.length > 0) throw conflict(`Delivery to ${busy.join(', ')} is still running; wait for it to end or cancel it first.`);
-      for (const endpointId of endpointIds) {
-        await resetDelivery(db, message.id, endpointId);
+        if (!endpoint || endpoint.tenant_id !== tenantId) throw notFound('endpoint of this tenant');
+        const workflowId = deliveryWorkflowId(messageId, endpoint.id);
+        if (await isRunning(temporal, workflowId)) throw conflict(`Delivery to ${endpoint.id} is still running; wait for it to end or cancel it first.`);
         try {
           await temporal.workflow.start('deliveryWorkflow', {
             taskQueue: config.temporal.taskQueue,
-            workflowId: deliveryWorkflowId(message.id, endpointId),
-            args: [{ messageId: message.id, endpointId, tenantId: message.tenant_id, eventType: message.event_type }],
+            workflowId,
+            args: [{ messageId, endpointId: endpoint.id, tenantId, eventType }],
             workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-            typedSearchAttributes: deliverySearchAttributes({ tenantId: message.tenant_id, eventType: message.event_type, messageId: message.id, endpointId }),
+            typedSearchAttributes: deliverySearchAttributes({ tenantId, eventType, messageId, endpointId: endpoint.id }),
           });
         } catch (err) {
-          if (err instanceof WorkflowExecutionAlreadyStartedError) throw conflict(`Delivery to ${endpointId} is still running.`);
+          if (err instanceof WorkflowExecutionAlreadyStartedError) throw conflict(`Delivery to ${endpoint.id} is still running.`);
           throw err;
         }
+        return { status: 202, body: { id: messageId, endpointIds: [endpoint.id], count: 1 } };
       }
-      return { status: 202, body: { id: message.id, endpointIds } };
+      // To every endpoint: one redeliverWorkflow starts the new runs in slices, as a fan-out does. A
+      // delivery still pending has a run in charge; redelivering beside it would race it.
+      const summary = await deliveryCounts(db, messageId);
+      if (summary.pending > 0) throw conflict(`${summary.pending} deliveries of ${messageId} are still running; wait for them to end or cancel them first.`);
+      if (summary.total > 0) {
+        await temporal.workflow.start('redeliverWorkflow', {
+          taskQueue: config.temporal.taskQueue,
+          workflowId: redeliverWorkflowId(messageId, randomUUID()),
+          args: [{ messageId, tenantId, eventType }],
+          typedSearchAttributes: messageSearchAttributes({ tenantId, eventType, messageId }),
+        });
+      }
+      return { status: 202, body: { id: messageId, count: summary.total } };
     },
   });
 }

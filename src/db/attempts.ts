@@ -15,27 +15,6 @@ export type AttemptRow = {
   created_at: Date;
 };
 
-export type NewAttempt = Omit<AttemptRow, 'seq' | 'created_at'> & { nextAttemptAt: Date | null };
-
-/**
- * Records one attempt and moves the delivery's state with it, in one round trip: a succeeded attempt
- * ends the delivery, a failed one leaves it pending until the workflow says it is over.
- */
-export async function recordAttempt(db: Db, a: NewAttempt): Promise<void> {
-  await db.query(
-    `WITH attempt AS (
-       INSERT INTO attempts (id, message_id, endpoint_id, attempt, status, status_code, duration_ms, error, response_body)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING created_at
-     )
-     INSERT INTO deliveries AS d (message_id, endpoint_id, status, attempts, last_status_code, last_attempt_at, next_attempt_at)
-     SELECT $2, $3, CASE WHEN $5 = 'succeeded' THEN 'succeeded' ELSE 'pending' END, 1, $6, created_at, $10 FROM attempt
-     ON CONFLICT (message_id, endpoint_id) DO UPDATE SET
-       status = EXCLUDED.status, attempts = d.attempts + 1, last_status_code = EXCLUDED.last_status_code,
-       last_attempt_at = EXCLUDED.last_attempt_at, next_attempt_at = EXCLUDED.next_attempt_at, updated_at = now()`,
-    [a.id, a.message_id, a.endpoint_id, a.attempt, a.status, a.status_code, a.duration_ms, a.error, a.response_body, a.nextAttemptAt],
-  );
-}
-
 export async function listAttempts(
   db: Db,
   q: { messageId?: string; endpointId?: string; status?: 'succeeded' | 'failed'; limit: number; afterSeq?: string },

@@ -96,24 +96,26 @@ export async function createDeliveries(db: Db, messageId: string, endpointIds: s
   );
 }
 
-/** A redelivery starts over as pending; returns false when the message never went to that endpoint. */
-export async function resetDelivery(db: Db, messageId: string, endpointId: string): Promise<void> {
-  await db.query(
-    `INSERT INTO deliveries (message_id, endpoint_id) VALUES ($1, $2)
-     ON CONFLICT (message_id, endpoint_id) DO UPDATE SET status = 'pending', next_attempt_at = NULL, updated_at = now()`,
-    [messageId, endpointId],
-  );
-}
-
-export async function finishDelivery(db: Db, messageId: string, endpointId: string, status: DeliveryStatus): Promise<void> {
-  await db.query(
-    `UPDATE deliveries SET status = $3, next_attempt_at = NULL, updated_at = now()
-     WHERE message_id = $1 AND endpoint_id = $2`,
-    [messageId, endpointId, status],
-  );
-}
-
 export type FailedDelivery = { messageId: string; tenantId: string; eventType: string; updatedAt: string };
+
+/** How many deliveries a message has, and how many of them are still pending. */
+export async function deliveryCounts(db: Db, messageId: string): Promise<{ total: number; pending: number }> {
+  const { rows } = await db.query<{ total: number; pending: number }>(
+    `SELECT count(*)::int AS total, count(*) FILTER (WHERE status = 'pending')::int AS pending FROM deliveries WHERE message_id = $1`,
+    [messageId],
+  );
+  return rows[0] ?? { total: 0, pending: 0 };
+}
+
+/** One page of the endpoints a message has deliveries to, in endpoint order. */
+export async function messageDeliveryPage(db: Db, q: { messageId: string; afterEndpointId?: string; limit: number }): Promise<string[]> {
+  const { rows } = await db.query<{ endpoint_id: string }>(
+    `SELECT endpoint_id FROM deliveries WHERE message_id = $1 AND ($2::text IS NULL OR endpoint_id > $2)
+     ORDER BY endpoint_id LIMIT $3`,
+    [q.messageId, q.afterEndpointId ?? null, q.limit],
+  );
+  return rows.map((r) => r.endpoint_id);
+}
 
 /** One page of an endpoint's failed deliveries that failed within [since, until), oldest first. */
 export async function failedDeliveries(

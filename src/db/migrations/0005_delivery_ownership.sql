@@ -7,6 +7,9 @@
 ALTER TABLE deliveries ADD COLUMN run_id text;
 ALTER TABLE deliveries ADD COLUMN claimed_at timestamptz;
 ALTER TABLE deliveries ADD COLUMN failure_reason text;
+-- Under rateLimitPerSecond, a slot reserved for the next attempt and held across a deferral, so waiting
+-- for it neither counts as an attempt nor gives the slot away.
+ALTER TABLE deliveries ADD COLUMN slot_at timestamptz;
 
 -- What was sent and what came back, for the portal's attempt view: the URL, the request headers
 -- (signatures included; the body is the message's envelope, rebuilt from the message) and the
@@ -21,6 +24,7 @@ ALTER TABLE attempts DROP COLUMN response_headers;
 ALTER TABLE attempts DROP COLUMN request_headers;
 ALTER TABLE attempts DROP COLUMN url;
 ALTER TABLE attempts DROP COLUMN run_id;
+ALTER TABLE deliveries DROP COLUMN slot_at;
 ALTER TABLE deliveries DROP COLUMN failure_reason;
 ALTER TABLE deliveries DROP COLUMN claimed_at;
 ALTER TABLE deliveries DROP COLUMN run_id;
