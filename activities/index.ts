@@ -42,8 +42,13 @@ export function createActivities(deps: ActivityDeps) {
      */
     async deliver(input: DeliverInput | RetryInput): Promise<void> {
       const { messageId, endpointId, plan } = input;
+      const { attempt: temporalAttempt } = Context.current().info;
+      if ('first' in input && temporalAttempt === 1) {
+        // Not a POST: the first attempt ran inline; its failure starts this policy's count and backoff.
+        throw ApplicationFailure.create({ type: input.first.failureType, message: input.first.reason, nextRetryDelay: input.first.delayMs });
+      }
       const run = 'run' in input ? input.run : null;
-      const heldSlotAt = !('run' in input) && Context.current().info.attempt === 1 ? input.slotAt : undefined;
+      const heldSlotAt = !('run' in input) && temporalAttempt === 1 ? input.slotAt : undefined;
       const { outcome } = await attempt({ messageId, endpointId }, run, { claim: false, plan, heldSlotAt });
       throwUnlessSucceeded(outcome);
     },

@@ -235,9 +235,12 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<{ 
     if (first.kind === 'failed') {
       throw deliveryFailed(input, ApplicationFailure.create({ type: first.failureType, message: first.reason, nonRetryable: true }));
     }
-    await sleep(first.delayMs);
-    const { deliver } = proxyActivities<Activities>(retryOptions(first.plan, run));
-    await deliver({ ...target, run, plan: first.plan });
+    // The retrying activity's first execution reports the inline attempt's failure to Temporal's retry
+    // policy without a POST, so its backoff, its expiry (counted from here) and the attempt count the UI
+    // shows all start from that first attempt.
+    const { failureType, reason, delayMs } = first;
+    const { deliver } = proxyActivities<Activities>(retryOptions(first.plan));
+    await deliver({ ...target, run, plan: first.plan, first: { failureType, reason, delayMs } });
     return { status: 'succeeded' };
   } catch (err) {
     if (isCancellation(err)) {
@@ -253,14 +256,14 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<{ 
 }
 
 /**
- * The retrying activity's options: what is left of the delivery's expiry, counted from the first
- * attempt, and the plan's backoff. Each failure also names its next delay (activities/index.ts), since
- * Temporal's own attempt count would include waits for a rate-limit slot.
+ * The retrying activity's options: the delivery's expiry and backoff. Each failure also names its next
+ * delay (activities/index.ts), because Temporal's own attempt count also counts waits for a rate-limit
+ * slot; the delays it names follow this same policy.
  */
-function retryOptions(plan: DeliveryPlan, run: RunClaim) {
+function retryOptions(plan: DeliveryPlan) {
   return {
     startToCloseTimeout: plan.startToCloseMs,
-    scheduleToCloseTimeout: Math.max(1_000, plan.scheduleToCloseMs - (Date.now() - run.claimedAt)),
+    scheduleToCloseTimeout: plan.scheduleToCloseMs,
     retry: { initialInterval: plan.initialIntervalMs, backoffCoefficient: plan.backoffCoefficient, maximumInterval: plan.maximumIntervalMs },
   };
 }

@@ -66,8 +66,14 @@ export type FirstAttemptInput = { messageId: string; endpointId: string; run: Ru
 /** What the first attempt came to; with a retry, the plan the retrying activity follows. */
 export type FirstAttemptResult = Exclude<Outcome, { kind: 'retry' }> | (Extract<Outcome, { kind: 'retry' }> & { plan: DeliveryPlan });
 
-/** The retrying activity of a run that owns its row. */
-export type RetryInput = { messageId: string; endpointId: string; run: RunClaim; plan: DeliveryPlan };
+/** The retrying activity of a run that owns its row; `first` is the inline first attempt's failure. */
+export type RetryInput = {
+  messageId: string;
+  endpointId: string;
+  run: RunClaim;
+  plan: DeliveryPlan;
+  first: { failureType: string; reason: string; delayMs: number };
+};
 
 export type FailDeliveryInput = { messageId: string; endpointId: string; run: RunClaim; reason: string };
 

@@ -94,7 +94,7 @@ describe('redeliver', () => {
     slow = true;
     const again = await stack.request('POST', `/events/${id}/redeliver`, { endpointId: ep.id });
     expect(again.status).toBe(202);
-    expect(again.body).toEqual({ id, endpointIds: [ep.id] });
+    expect(again.body).toEqual({ id, endpointIds: [ep.id], count: 1 });
     await waitFor(() => r.received.length === 2, 'the redelivery');
     const busy = await stack.request('POST', `/events/${id}/redeliver`, {});
     expect(busy.status).toBe(409);

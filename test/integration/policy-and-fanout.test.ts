@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Receiver, waitFor } from '../support/receiver';
 import { buildEndpoint, buildEvent, startTestStack, uniqueTenant, type TestStack } from '../support/stack';
+import { deliveryWorkflowId } from '../../workflows/ids';
 
 /** Runs with the default retry configuration, as `npm start` would. */
 let stack: TestStack;
@@ -18,11 +19,15 @@ const seconds = (d: { seconds?: unknown } | null | undefined) => Number(d?.secon
 
 describe('the default retry policy, as Temporal recorded it', () => {
   it('says one day, 5 s initial, coefficient 2, 2 h cap, and 30 s + overhead per attempt', async () => {
+    // The first attempt runs inline; the retrying activity, with the policy, exists once it has failed.
+    const failingOnce = await Receiver.start((_r, index) => ({ status: index === 0 ? 500 : 200 }));
     const tenantId = uniqueTenant();
-    const ep = await stack.request('POST', '/endpoints', buildEndpoint({ tenantId, url: receiver.url() }));
+    const ep = await stack.request('POST', '/endpoints', buildEndpoint({ tenantId, url: failingOnce.url() }));
     const sent = await stack.request('POST', '/events', buildEvent({ tenantId }));
-    const handle = stack.temporal.workflow.getHandle(`delivery:${sent.body.id}:${ep.body.id}`);
+    const handle = stack.temporal.workflow.getHandle(deliveryWorkflowId(sent.body.id, ep.body.id));
     await waitFor(async () => (await handle.describe().catch(() => undefined))?.status.name === 'COMPLETED', 'the delivery workflow to complete');
+    expect(failingOnce.received).toHaveLength(2);
+    await failingOnce.close();
 
     const history = await handle.fetchHistory();
     const scheduled = history.events!.map((e) => e.activityTaskScheduledEventAttributes).find((a) => a?.activityType?.name === 'deliver');

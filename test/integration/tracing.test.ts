@@ -116,8 +116,9 @@ describe('tracing with OTEL_EXPORTER_OTLP_ENDPOINT set', () => {
       'RunWorkflow:messageWorkflow',
       'StartChildWorkflow:deliveryWorkflow',
       'RunWorkflow:deliveryWorkflow',
-      'StartActivity:deliver',
-      'RunActivity:deliver',
+      // The first attempt runs inline, as a local activity of the delivery workflow.
+      'StartActivity:firstAttempt',
+      'RunActivity:firstAttempt',
       'webhook.post',
     ];
     const spans = await waitFor(async () => {
@@ -144,7 +145,7 @@ describe('tracing with OTEL_EXPORTER_OTLP_ENDPOINT set', () => {
     expect(attr(runDelivery.attributes, 'workflowId')).toBe(`delivery:${messageId}:${endpointId}`);
     // Workflow spans name their run, not the whole WorkflowInfo.
     expect(runDelivery.attributes.map((a) => a.key)).not.toContain('searchAttributes');
-    const runActivity = one('RunActivity:deliver');
+    const runActivity = one('RunActivity:firstAttempt');
     const post = one('webhook.post');
     expect(post.kind).toBe(SPAN_KIND_CLIENT);
     expect(post.parentSpanId).toBe(runActivity.spanId);
