@@ -32,6 +32,34 @@ describe('rateLimitPerSecond', () => {
       await receiver.close();
     }
   });
+
+  it('waiting for a slot is never an attempt: a burst with failures keeps its retrySchedule and succeeds', async () => {
+    // Ten deliveries at one a second; the first two POSTs fail. Their retries find slots ~10 s away,
+    // far past MAX_SLOT_WAIT_MS, so they wait for them: if waiting counted as an attempt, the one retry
+    // their schedule allows would be spent on waiting and the two deliveries would fail.
+    const receiver = await Receiver.start((_r, index) => ({ status: index < 2 ? 500 : 200 }));
+    try {
+      const tenantId = uniqueTenant();
+      const ep = await stack.request('POST', '/endpoints', buildEndpoint({ tenantId, url: receiver.url(), rateLimitPerSecond: 1, retrySchedule: ['1s'] }));
+      const ids: string[] = [];
+      for (let i = 0; i < 10; i += 1) ids.push((await stack.request('POST', '/events', buildEvent({ tenantId }))).body.id);
+      await waitFor(async () => {
+        const { rows } = await stack.db.query(`SELECT count(*)::int AS n FROM deliveries WHERE endpoint_id = $1 AND status = 'succeeded'`, [ep.body.id]);
+        return rows[0].n === 10;
+      }, 'ten deliveries to succeed', 60_000);
+      const attempts = (await stack.request('GET', `/endpoints/${ep.body.id}/attempts?limit=50`)).body.data as { messageId: string; attempt: number; status: string }[];
+      expect(attempts).toHaveLength(12);
+      const retried = attempts.filter((a) => a.attempt === 2);
+      expect(retried).toHaveLength(2);
+      expect(retried.every((a) => a.status === 'succeeded')).toBe(true);
+      expect(attempts.every((a) => a.attempt <= 2)).toBe(true);
+      const times = receiver.received.map((r) => r.at).sort((a, b) => a - b);
+      // Still one a second: twelve POSTs need at least ten seconds between the first and the last.
+      expect(times.at(-1)! - times[0]!).toBeGreaterThanOrEqual(10_000);
+    } finally {
+      await receiver.close();
+    }
+  });
 });
 
 describe('INGEST_RATE_LIMIT', () => {

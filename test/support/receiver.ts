@@ -3,7 +3,8 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export type Received = { headers: IncomingHttpHeaders; body: string; path: string; at: number };
-export type Answer = { status: number; headers?: Record<string, string>; body?: string; delayMs?: number };
+/** `held`: the answer waits until this settles, so a test can hold an attempt at the point it needs. */
+export type Answer = { status: number; headers?: Record<string, string>; body?: string; delayMs?: number; held?: Promise<unknown> };
 
 /**
  * A real HTTP receiver on port 0 that records every request and answers what the test says
@@ -30,7 +31,8 @@ export class Receiver {
           res.writeHead(a.status, a.headers);
           res.end(a.body ?? '');
         };
-        if (a.delayMs) setTimeout(send, a.delayMs);
+        if (a.held) void a.held.then(send);
+        else if (a.delayMs) setTimeout(send, a.delayMs);
         else send();
       });
     });
