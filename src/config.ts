@@ -194,6 +194,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.RETRY_INITIAL_INTERVAL > e.RETRY_MAX_INTERVAL) {
     throw new ConfigError('Invalid configuration: RETRY_INITIAL_INTERVAL must not be longer than RETRY_MAX_INTERVAL');
   }
+  // The first attempt runs inside a workflow task as a local activity bounded at 6 minutes (workflows/index.ts).
+  if (e.DELIVERY_TIMEOUT > 5 * 60_000) {
+    throw new ConfigError('Invalid configuration: DELIVERY_TIMEOUT must be at most 5m');
+  }
   // A message purged while its delivery still retries ends that delivery (MessageDeleted).
   if (e.RETENTION < e.RETRY_EXPIRY) {
     throw new ConfigError('Invalid configuration: RETENTION must not be shorter than RETRY_EXPIRY, or messages would be purged while still being retried');

@@ -56,6 +56,7 @@ describe('loadConfig parsing', () => {
     ['PORT', '70000'],
     ['ALLOW_PRIVATE_NETWORK', 'maybe'],
     ['DELIVERY_TIMEOUT', '30'],
+    ['DELIVERY_TIMEOUT', '6m'],
     ['RETRY_BACKOFF_COEFFICIENT', 'x'],
     ['TEMPORAL_METRICS_ADDRESS', 'localhost:9464'],
     ['TEMPORAL_METRICS_ADDRESS', '9464'],
