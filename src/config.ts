@@ -133,6 +133,7 @@ const envSchema = z.object({
   HOOKFLOW_ENCRYPTION_KEYS_OLD: oldEncryptionKeys,
   RETENTION: duration('RETENTION', '30d'),
   RETENTION_INTERVAL: duration('RETENTION_INTERVAL', '1h'),
+  WORKER_MAX_CONCURRENT_DELIVERIES: integer('WORKER_MAX_CONCURRENT_DELIVERIES', 500, 1, 100_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -172,6 +173,10 @@ export type Config = {
   retention: {
     maxAgeMs: number;
     intervalMs: number;
+  };
+  worker: {
+    /** Delivery attempts (and workflow tasks) one worker runs at once; slow receivers each hold one. */
+    maxConcurrentDeliveries: number;
   };
   logLevel: string;
 };
@@ -250,6 +255,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxAgeMs: e.RETENTION,
       intervalMs: e.RETENTION_INTERVAL,
     },
+    worker: { maxConcurrentDeliveries: e.WORKER_MAX_CONCURRENT_DELIVERIES },
     logLevel: e.LOG_LEVEL,
   };
 }

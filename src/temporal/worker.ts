@@ -86,6 +86,11 @@ export async function createDeliveryWorker(o: {
     activities,
     ...o.tracing?.workerOptions(o.workflowBundle ? 'prebuilt' : 'workflowsPath'),
     shutdownGraceTime: '5s',
+    // A delivery's first attempt runs inside its workflow task (a local activity), holding a workflow task
+    // slot and a local-activity slot while the receiver answers. The SDK's defaults (40 and 100) would
+    // let 40 slow receivers stall every workflow; these let WORKER_MAX_CONCURRENT_DELIVERIES attempts wait.
+    maxConcurrentWorkflowTaskExecutions: o.config.worker.maxConcurrentDeliveries,
+    maxConcurrentLocalActivityExecutions: o.config.worker.maxConcurrentDeliveries,
   });
   let running: Promise<void> | undefined;
   return {

@@ -152,3 +152,30 @@ describe('an endpoint whose secret cannot be read', () => {
     expect(r.received).toHaveLength(0);
   });
 });
+
+describe('slow receivers', () => {
+  it('sixty deliveries held by one receiver do not hold up a delivery to another', async () => {
+    // The first attempt runs inside its workflow's task; slow receivers must not take every task slot.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const slow = await receiver(() => ({ status: 200, held }));
+    const fast = await receiver();
+    try {
+      const slowTenant = uniqueTenant();
+      const slowEndpoint = await stack.request('POST', '/endpoints', buildEndpoint({ tenantId: slowTenant, url: slow.url() }));
+      for (let i = 0; i < 60; i += 1) expect((await stack.request('POST', '/events', buildEvent({ tenantId: slowTenant }))).status).toBe(202);
+      await waitFor(() => slow.received.length === 60, 'sixty held deliveries', 60_000);
+      const fastTenant = uniqueTenant();
+      await stack.request('POST', '/endpoints', buildEndpoint({ tenantId: fastTenant, url: fast.url() }));
+      await stack.request('POST', '/events', buildEvent({ tenantId: fastTenant }));
+      await waitFor(() => fast.received.length === 1, 'the delivery to the other receiver, while the sixty are held');
+      release();
+      await waitFor(async () => {
+        const { rows } = await stack.db.query(`SELECT count(*)::int AS n FROM deliveries WHERE endpoint_id = $1 AND status = 'succeeded'`, [slowEndpoint.body.id]);
+        return rows[0].n === 60;
+      }, 'the sixty to succeed once released');
+    } finally {
+      release();
+    }
+  });
+});
