@@ -8,6 +8,7 @@ import { ApiError, errorHandler } from './errors';
 import { eventRoutes } from './events';
 import { eventTypeRoutes } from './event-types';
 import { healthRoutes } from './health';
+import { keepRawBody } from './payload';
 import { requestLogger } from './request-log';
 import { requestSpans } from './request-span';
 import { Routes, unsupportedMediaType } from './route';
@@ -40,7 +41,8 @@ export function createApp(deps: ApiDeps): { app: Express; routes: Routes } {
   app.use(requireApiKey(deps.config.apiKeys));
   app.use(rateLimitPerKey(deps.config.ingestRateLimit));
   app.use(requireJson);
-  app.use(express.json({ limit: deps.config.maxPayloadBytes + ENVELOPE_BYTES, strict: false, type: () => true }));
+  // The body's bytes are kept for POST /events, which reads its payload from them as written (payload.ts).
+  app.use(express.json({ limit: deps.config.maxPayloadBytes + ENVELOPE_BYTES, strict: false, type: () => true, verify: keepRawBody }));
   app.use(privateRouter);
   app.use((_req, _res, next) => next(new ApiError(404, 'not_found', 'No such route.')));
   app.use(errorHandler(deps.log, deps.config.maxPayloadBytes));

@@ -2,6 +2,7 @@ import type { Request, Response, Router } from 'express';
 import { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { z, type ZodType } from './zod';
 import { ApiError, fromZod } from './errors';
+import { stringifyJson } from './json-text';
 
 
 /**
@@ -68,7 +69,7 @@ export class Routes {
         if (res.headersSent) return;
         if (reply.headers) res.set(reply.headers);
         if (reply.body === undefined) res.status(reply.status).end();
-        else res.status(reply.status).json(reply.body);
+        else res.status(reply.status).type('application/json').send(stringifyJson(reply.body));
       } catch (err) {
         next(err);
       }

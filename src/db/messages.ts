@@ -6,7 +6,8 @@ export type MessageRow = {
   id: string;
   tenant_id: string;
   event_type: string;
-  payload: unknown;
+  /** The payload's JSON text as stored (src/db/pool.ts reads json columns as text). */
+  payload: string;
   channels: string[];
   workflow_started: boolean;
   created_at: Date;

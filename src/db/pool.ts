@@ -6,12 +6,20 @@ import type { Logger } from '../logger';
 export type Db = pg.Pool;
 
 export function createPool(connectionString: string, max = 20): Db {
-  const pool = new pg.Pool({ connectionString, max, connectionTimeoutMillis: 5_000, idleTimeoutMillis: 30_000 });
+  const pool = new pg.Pool({ connectionString, max, connectionTimeoutMillis: 5_000, idleTimeoutMillis: 30_000, types: { getTypeParser } });
   // An idle client losing its connection (Postgres restarted) must not crash the process;
   // the next query gets a fresh connection.
   pool.on('error', () => undefined);
   return pool;
 }
+
+/**
+ * `json` columns (messages.payload is the only one) come back as their text, which Postgres keeps as it
+ * was stored: the payload as its producer sent it. pg's default JSON.parse would round long numbers and
+ * reorder integer-like keys.
+ */
+const getTypeParser = ((oid: number, format?: 'text' | 'binary') =>
+  oid === pg.types.builtins.JSON && format !== 'binary' ? (text: string) => text : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser;
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations', import.meta.url));
 
