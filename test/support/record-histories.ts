@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScheduleOverlapPolicy, type WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { retentionScheduleId } from '../../src/temporal/retention-schedule';
-import { deliveryWorkflowId, messageWorkflowId } from '../../workflows/ids';
+import { deliveryWorkflowId, redeliverySliceWorkflowId, messageWorkflowId } from '../../workflows/ids';
 import { FANOUT_SLICE_SIZE } from '../../workflows';
 import { receiversClosedAfterEach, waitFor } from './receiver';
 import { buildEndpoint, buildEvent, startTestStack, uniqueTenant, type TestStack } from './stack';
@@ -56,7 +56,7 @@ async function send(tenantId: string): Promise<string> {
 }
 
 /** Waits for the run to close with `status`, then saves its history as `<workflow type>-<scenario>.json`. */
-async function save(handle: WorkflowHandle, scenario: string, status: 'COMPLETED' | 'FAILED' | 'CONTINUED_AS_NEW'): Promise<void> {
+async function save(handle: WorkflowHandle, scenario: string, status: 'COMPLETED' | 'FAILED' | 'CONTINUED_AS_NEW' | 'CANCELLED'): Promise<void> {
   const description = await waitFor(async () => {
     const d = await handle.describe();
     return d.status.name === 'RUNNING' ? undefined : d;
@@ -130,6 +130,35 @@ describe('deliveryWorkflow', () => {
     await save(handle(recover.workflowId, recover.runId), 'one-failed-delivery', 'COMPLETED');
     await waitFor(() => r.received.length === 3, 'the redelivery');
     await save(handle(deliveryWorkflowId(messageId, endpointId)), 'redelivered-by-recover', 'COMPLETED');
+    await save(handle(redeliverySliceWorkflowId(messageId, endpointId, recover.runId)), 'recovery-slice', 'COMPLETED');
+  });
+
+  it('redelivered to every endpoint of the message', async () => {
+    const tenantId = uniqueTenant();
+    const r = await receiver();
+    const endpointIds = [await endpoint({ tenantId, url: r.url() }), await endpoint({ tenantId, url: r.url() })];
+    const messageId = await send(tenantId);
+    for (const endpointId of endpointIds) {
+      await waitFor(async () => (await handle(deliveryWorkflowId(messageId, endpointId)).describe().catch(() => undefined))?.status.name === 'COMPLETED', 'the first deliveries');
+    }
+    const again = await stack.request('POST', `/events/${messageId}/redeliver`, {});
+    expect(again.status, JSON.stringify(again.body)).toBe(202);
+    const redeliver = await waitFor(async () => {
+      for await (const w of stack.temporal.workflow.list({ query: `WorkflowType = 'redeliverWorkflow' AND MessageId = '${messageId}'` })) return w;
+      return undefined;
+    }, 'the redeliverWorkflow run');
+    await save(handle(redeliver.workflowId, redeliver.runId), 'two-endpoints', 'COMPLETED');
+    await waitFor(() => r.received.length === 4, 'the redeliveries');
+  });
+
+  it('cancelled while it retries', async () => {
+    const tenantId = uniqueTenant();
+    const r = await receiver(() => ({ status: 500 }));
+    const endpointId = await endpoint({ tenantId, url: r.url() });
+    const messageId = await send(tenantId);
+    await waitFor(() => r.received.length >= 2, 'a retrying delivery');
+    await handle(deliveryWorkflowId(messageId, endpointId)).cancel();
+    await save(handle(deliveryWorkflowId(messageId, endpointId)), 'cancelled', 'CANCELLED');
   });
 
   it('RETRY_EXPIRY runs out: failed', async () => {
@@ -160,7 +189,7 @@ describe('deliveryWorkflow', () => {
     expect(r.received).toHaveLength(1);
   });
 
-  it('rateLimitPerSecond: a slot near, and one far enough off for a workflow timer', async () => {
+  it('rateLimitPerSecond: a slot near, and one far enough off to wait for outside the first attempt', async () => {
     const tenantId = uniqueTenant();
     const r = await receiver();
     const endpointId = await endpoint({ tenantId, url: r.url(), rateLimitPerSecond: 1 });
@@ -172,13 +201,15 @@ describe('deliveryWorkflow', () => {
       const h = handle(deliveryWorkflowId(messageId, endpointId));
       await waitFor(async () => (await h.describe()).status.name === 'COMPLETED', `${h.workflowId} to complete`);
       const history = await h.fetchHistory();
-      return { h, timer: (history.events ?? []).some((e) => e.timerStartedEventAttributes) };
+      // Version 1 waited for a far slot on a workflow timer; version 2 holds it for the retrying activity.
+      const events = history.events ?? [];
+      return { h, timer: events.some((e) => e.timerStartedEventAttributes || e.activityTaskScheduledEventAttributes?.activityType?.name === 'deliver') };
     }));
     const near = runs.find((run) => !run.timer);
     const far = runs.find((run) => run.timer);
-    expect(near && far, 'one run without and one with a slot timer').toBeTruthy();
+    expect(near && far, 'one run with its slot near and one with its slot far').toBeTruthy();
     await save(near!.h, 'rate-limited', 'COMPLETED');
-    await save(far!.h, 'rate-limited-slot-timer', 'COMPLETED');
+    await save(far!.h, 'rate-limited-slot-far', 'COMPLETED');
   });
 });
 
