@@ -1,5 +1,6 @@
 import { Client, Connection, type WorkflowExecutionInfo } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
+// CommonJS: its namespaces are properties of the default export under Node's ESM loader.
+import proto from '@temporalio/proto';
 import type { Db } from '../db/pool';
 import { failRun, failUnclaimed } from '../db/deliveries';
 import type { Logger } from '../logger';
@@ -64,7 +65,7 @@ export async function startReconciler(o: { address: string; namespace: string; t
   };
 }
 
-const { EventType } = temporal.api.enums.v1;
+const { EventType, HistoryEventFilterType } = proto.temporal.api.enums.v1;
 
 /** The run's close event says why it ended: a termination's reason, a cancellation, a timeout. */
 async function endReason(client: Client, run: WorkflowExecutionInfo): Promise<string> {
@@ -74,7 +75,7 @@ async function endReason(client: Client, run: WorkflowExecutionInfo): Promise<st
   const { history } = await client.workflowService.getWorkflowExecutionHistory({
     namespace: client.options.namespace,
     execution: { workflowId: run.workflowId, runId: run.runId },
-    historyEventFilterType: temporal.api.enums.v1.HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT,
+    historyEventFilterType: HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT,
   });
   const close = history?.events?.find((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED);
   const why = close?.workflowExecutionTerminatedEventAttributes?.reason;
