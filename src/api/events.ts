@@ -17,11 +17,13 @@ import {
 } from './common';
 import { conflict, notFound, validationFailed } from './errors';
 import { compileSchema } from './event-types';
-import { JsonText } from './json-text';
+import { JsonText } from '../json-text';
 import { payloadText } from './payload';
 import type { Routes } from './route';
 
-const Payload = z.record(z.string(), z.unknown()).openapi({ description: 'Any JSON object; sent to receivers as `data`.' });
+const Payload = z.record(z.string(), z.unknown()).openapi({
+  description: 'Any JSON object; kept, returned and sent to receivers as `data` as written (numbers\' digits, key order, escapes), without whitespace between tokens. A key twice in one object is a 422.',
+});
 
 export const EventCreate = z
   .object({

@@ -2,7 +2,7 @@ import type { Request, Response, Router } from 'express';
 import { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { z, type ZodType } from './zod';
 import { ApiError, fromZod } from './errors';
-import { stringifyJson } from './json-text';
+import { stringifyJson } from '../json-text';
 
 
 /**

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { stringifyJson } from '../json-text';
 
 /**
  * The API as the `hookflow` client commands reach it: HOOKFLOW_API_URL (default the local service on
@@ -18,7 +19,7 @@ export async function callApi(method: string, path: string, body?: unknown): Pro
   const response = await fetch(`${url}${path}`, {
     method,
     headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
+    body: body === undefined ? undefined : stringifyJson(body),
   });
   const text = await response.text();
   const parsed = text ? JSON.parse(text) : undefined;

@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { isValidSecret } from '../webhooks/signing';
 import { ConfigError, loadConfig, type Config } from '../config';
+import { JsonText } from '../json-text';
 import { migrate } from '../db/pool';
 import { createLogger, type Logger } from '../logger';
 import { embeddedApiKey, startService, type Role, type Service } from '../service';
@@ -31,12 +32,14 @@ program
 
 const print = (value: unknown) => process.stdout.write(`${typeof value === 'string' ? value : JSON.stringify(value, null, 2)}\n`);
 const collect = (value: string, previous: string[] = []) => [...previous, value];
-const json = (value: string) => {
+/** Checked, then sent as written: the API keeps a payload's digits and key order, which JSON.parse would not. */
+const jsonText = (value: string) => {
   try {
-    return JSON.parse(value) as unknown;
+    JSON.parse(value);
   } catch {
     throw new InvalidArgumentError('not valid JSON');
   }
+  return new JsonText(value);
 };
 
 /** Client commands: they call the HTTP API (HOOKFLOW_API_URL, HOOKFLOW_API_KEY; see src/cli/client.ts). */
@@ -57,10 +60,10 @@ events
   .description('POST /events')
   .requiredOption('--tenant <id>', 'tenant id')
   .requiredOption('--type <type>', 'event type, e.g. sync.completed')
-  .option('--payload <json>', 'the payload, a JSON object', json, {})
+  .option('--payload <json>', 'the payload, a JSON object', jsonText, new JsonText('{}'))
   .option('--id <id>', 'your event id (idempotency)')
   .option('--channel <channel>', 'a channel (repeatable)', collect)
-  .action((o: { tenant: string; type: string; payload: unknown; id?: string; channel?: string[] }) =>
+  .action((o: { tenant: string; type: string; payload: JsonText; id?: string; channel?: string[] }) =>
     client(() => callApi('POST', '/events', { tenantId: o.tenant, type: o.type, payload: o.payload, id: o.id, channels: o.channel }))(),
   );
 events

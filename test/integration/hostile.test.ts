@@ -1,8 +1,11 @@
 import { request as httpRequest } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
+import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_KEY, startTestStack, type ApiResponse, type TestStack } from '../support/stack';
+import { envelopeData } from '../support/envelope';
+import { Receiver, waitFor } from '../support/receiver';
+import { API_KEY, startTestStack, uniqueTenant, type ApiResponse, type TestStack } from '../support/stack';
 
 /**
  * Hostile input (issue 4, item 6): whatever arrives, the API answers with the contract's error shape and
@@ -629,6 +632,91 @@ describe('properties', () => {
         expect(unauthorized.status).toBe(401);
       }),
       RUNS,
+    );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+// The payload as written (contract, "Ids"): any JSON object a producer writes reaches the receiver with
+// the same tokens in the same order, only the whitespace between them may differ.
+
+/** JSON text as a producer may write it (`spaced`), and the same tokens with no whitespace (`compact`). */
+type Written = { spaced: string; compact: string };
+const same = (text: string): Written => ({ spaced: text, compact: text });
+const space = fc.constantFrom('', ' ', '  ', '\n', '\t', '\r\n  ');
+const digits = (minLength: number, maxLength: number) => fc.string({ unit: fc.constantFrom(...'0123456789'), minLength, maxLength });
+/** Every number JSON's grammar allows: long integers, trailing zeros, -0, exponents of any case and sign, 1e400. */
+const jsonNumber = fc
+  .tuple(
+    fc.constantFrom('', '-'),
+    fc.oneof(fc.constant('0'), fc.tuple(fc.constantFrom(...'123456789'), digits(0, 30)).map(([first, rest]) => first + rest)),
+    fc.option(digits(1, 20).map((d) => `.${d}`), { nil: '' }),
+    fc.option(fc.tuple(fc.constantFrom('e', 'E'), fc.constantFrom('', '+', '-'), digits(1, 3)).map((e) => e.join('')), { nil: '' }),
+  )
+  .map((parts) => parts.join(''));
+const unicodeEscape = fc.tuple(fc.integer({ min: 0, max: 0xffff }), fc.boolean()).map(([code, upper]) => {
+  const hex = code.toString(16).padStart(4, '0');
+  return `\\u${upper ? hex.toUpperCase() : hex}`;
+});
+const stringUnit = fc.oneof(
+  // Any character JSON lets a string hold unescaped: not a quote, a backslash or a control character.
+  fc.string({ unit: 'grapheme', minLength: 1, maxLength: 1 }).filter((c) => c !== '"' && c !== '\\' && c.codePointAt(0)! >= 0x20),
+  fc.constantFrom('\\"', '\\\\', '\\/', '\\b', '\\f', '\\n', '\\r', '\\t'),
+  unicodeEscape,
+);
+const jsonString = fc.array(stringUnit, { maxLength: 8 }).map((units) => `"${units.join('')}"`);
+const jsonKey = fc.oneof(jsonString, fc.nat({ max: 10_000 }).map((n) => `"${n}"`));
+const { object: jsonObject } = fc.letrec<{ value: Written; array: Written; object: Written }>((tie) => ({
+  value: fc.oneof(
+    { maxDepth: 3, depthIdentifier: 'payload' },
+    fc.oneof(jsonNumber, jsonString, fc.constantFrom('true', 'false', 'null')).map(same),
+    tie('array'),
+    tie('object'),
+  ),
+  array: fc.array(fc.tuple(space, tie('value'), space), { maxLength: 4, depthIdentifier: 'payload' }).map((items) => ({
+    spaced: `[${items.map(([before, v, after]) => before + v.spaced + after).join(',')}]`,
+    compact: `[${items.map(([, v]) => v.compact).join(',')}]`,
+  })),
+  // Keys unique as JSON reads them: a duplicate is refused, which another test covers.
+  object: fc
+    .uniqueArray(fc.tuple(space, jsonKey, space, space, tie('value'), space), { maxLength: 5, selector: ([, key]) => JSON.parse(key) as string, depthIdentifier: 'payload' })
+    .map((members) => ({
+      spaced: `{${members.map(([a, key, b, c, v, d]) => `${a}${key}${b}:${c}${v.spaced}${d}`).join(',')}}`,
+      compact: `{${members.map(([, key, , , v]) => `${key}:${v.compact}`).join(',')}}`,
+    })),
+}));
+
+describe('the payload as written, delivered', () => {
+  let delivering: TestStack;
+  let receiver: Receiver;
+  let secret: string;
+  const tenantId = uniqueTenant('payload');
+  beforeAll(async () => {
+    // The file's stack has no worker; this one delivers, to a receiver of its own.
+    delivering = await startTestStack({ MAX_PAYLOAD_BYTES: String(MAX_PAYLOAD_BYTES) });
+    receiver = await Receiver.start();
+    const endpoint = await delivering.request('POST', '/endpoints', { tenantId, url: receiver.url(), description: 'payload property' });
+    expect(endpoint.status).toBe(201);
+    secret = (await delivering.request('GET', `/endpoints/${endpoint.body.id}/secret`)).body.secret;
+  });
+  afterAll(async () => {
+    await receiver?.close();
+    await delivering?.stop();
+  });
+
+  it("any JSON object, big and precise numbers and integer-like keys included: the receiver's data is its text up to whitespace", async () => {
+    await fc.assert(
+      fc.asyncProperty(jsonObject, async (payload) => {
+        const sent = await delivering.request('POST', '/events', `{"tenantId":"${tenantId}","type":"payload.any","payload":${payload.spaced}}`);
+        expect(sent.status, `${payload.spaced}: ${JSON.stringify(sent.body)}`).toBe(202);
+        const got = await waitFor(() => receiver.received.find((r) => r.headers['webhook-id'] === sent.body.id), 'the delivery');
+        expect(envelopeData(got.body)).toBe(payload.compact);
+        const headers = Object.fromEntries(['webhook-id', 'webhook-timestamp', 'webhook-signature'].map((h) => [h, String(got.headers[h])]));
+        expect(() => new StandardWebhook(secret).verify(got.body, headers)).not.toThrow();
+        const event = await fetch(`${delivering.apiUrl}/events/${sent.body.id}`, { headers: { authorization: `Bearer ${API_KEY}` } });
+        expect(await event.text()).toContain(`"payload":${payload.compact},"channels":`);
+      }),
+      { numRuns: 40 },
     );
   });
 });

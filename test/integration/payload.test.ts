@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { envelopeData } from '../support/envelope';
@@ -89,6 +90,22 @@ describe('the payload exactly as sent', () => {
     expect(response.status).toBe(202);
     const [got] = await waitFor(() => (r.received.length === 1 ? r.received : undefined), 'the delivery');
     expect(envelopeData(got!.body)).toBe('{"a":[1,10.10],"s":" spaced  text "}');
+  });
+
+  it('a gzip body is read after inflating it', async () => {
+    const tenantId = uniqueTenant();
+    const r = await receiver();
+    await endpointFor(tenantId, r.url());
+    const payload = '{"n":12345678901234567890}';
+    const body = gzipSync(`{"tenantId":"${tenantId}","type":"payload.sent","payload":${payload}}`);
+    const response = await fetch(`${stack.apiUrl}/events`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      body: new Uint8Array(body),
+    });
+    expect(response.status).toBe(202);
+    const [got] = await waitFor(() => (r.received.length === 1 ? r.received : undefined), 'the delivery');
+    expect(envelopeData(got!.body)).toBe(payload);
   });
 
   it('duplicate keys anywhere in the body: 422 naming each path, nothing stored', async () => {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
-/** JSON text a response embeds as it is: an event's payload exactly as its producer sent it. */
+/** JSON text embedded as it is in what is sent: an event's payload exactly as its producer wrote it. */
 export class JsonText {
   constructor(readonly text: string) {}
 }
