@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Receiver, waitFor } from '../support/receiver';
 import { buildEndpoint, buildEvent, startTestStack, uniqueTenant, type TestStack } from '../support/stack';
+import { deliveryWorkflowId } from '../../workflows/ids';
 
 /** Runs with the default retry configuration, as `npm start` would. */
 let stack: TestStack;
@@ -21,7 +22,7 @@ describe('the default retry policy, as Temporal recorded it', () => {
     const tenantId = uniqueTenant();
     const ep = await stack.request('POST', '/endpoints', buildEndpoint({ tenantId, url: receiver.url() }));
     const sent = await stack.request('POST', '/events', buildEvent({ tenantId }));
-    const handle = stack.temporal.workflow.getHandle(`delivery:${sent.body.id}:${ep.body.id}`);
+    const handle = stack.temporal.workflow.getHandle(deliveryWorkflowId(sent.body.id, ep.body.id));
     await waitFor(async () => (await handle.describe().catch(() => undefined))?.status.name === 'COMPLETED', 'the delivery workflow to complete');
 
     const history = await handle.fetchHistory();
