@@ -238,6 +238,27 @@ describe('the deliveries of an event are paged', () => {
   });
 });
 
+describe('lists filtered by time', () => {
+  it('GET /events and the attempt lists take since and until (createdAt in [since, until))', async () => {
+    const tenantId = uniqueTenant();
+    const hook = await receiver();
+    const ep = (await stack.request('POST', '/endpoints', { tenantId, url: hook.url() })).body;
+    const [old, recent] = [await stack.request('POST', '/events', buildEvent({ tenantId })), await stack.request('POST', '/events', buildEvent({ tenantId }))];
+    await waitFor(async () => (await stack.request('GET', `/endpoints/${ep.id}/attempts`)).body.data.length === 2, 'two attempts');
+    await stack.db.query("UPDATE messages SET created_at = now() - interval '2 days' WHERE id = $1", [old.body.id]);
+    await stack.db.query("UPDATE attempts SET created_at = now() - interval '2 days' WHERE message_id = $1", [old.body.id]);
+    const token = (await stack.request('POST', '/portal/sessions', { tenantId })).body.token;
+    const dayAgo = encodeURIComponent(new Date(Date.now() - 86_400_000).toISOString());
+    const ids = async (path: string) => (await as(token, 'GET', path)).body.data.map((x: any) => x.messageId ?? x.id);
+    expect(await ids(`/events?since=${dayAgo}`)).toEqual([recent.body.id]);
+    expect(await ids(`/events?until=${dayAgo}`)).toEqual([old.body.id]);
+    expect(await ids(`/endpoints/${ep.id}/attempts?since=${dayAgo}`)).toEqual([recent.body.id]);
+    expect(await ids(`/events/${old.body.id}/attempts?until=${dayAgo}`)).toEqual([old.body.id]);
+    expect(await ids(`/events/${old.body.id}/attempts?since=${dayAgo}`)).toEqual([]);
+    expect((await as(token, 'GET', '/events?since=yesterday')).status).toBe(422);
+  });
+});
+
 describe('GET /portal', () => {
   it('serves the built page with a strict CSP, no referrer, nosniff, and never cached', async () => {
     for (const path of ['/portal', '/portal/']) {
