@@ -17,14 +17,52 @@ export type AttemptRow = {
 
 export async function listAttempts(
   db: Db,
-  q: { messageId?: string; endpointId?: string; status?: 'succeeded' | 'failed'; limit: number; afterSeq?: string },
+  q: { messageId?: string; endpointId?: string; status?: 'succeeded' | 'failed'; since?: string; until?: string; limit: number; afterSeq?: string },
 ) {
   const { rows } = await db.query<AttemptRow>(
     `SELECT * FROM attempts
      WHERE ($1::text IS NULL OR message_id = $1) AND ($2::text IS NULL OR endpoint_id = $2)
        AND ($3::text IS NULL OR status = $3) AND ($4::bigint IS NULL OR seq < $4)
+       AND ($6::timestamptz IS NULL OR created_at >= $6) AND ($7::timestamptz IS NULL OR created_at < $7)
      ORDER BY seq DESC LIMIT $5`,
-    [q.messageId ?? null, q.endpointId ?? null, q.status ?? null, q.afterSeq ?? null, q.limit + 1],
+    [q.messageId ?? null, q.endpointId ?? null, q.status ?? null, q.afterSeq ?? null, q.limit + 1, q.since ?? null, q.until ?? null],
   );
   return page(rows, q.limit);
+}
+
+/** An attempt with what was sent and what came back (migration 0005; null on attempts recorded before it). */
+export type AttemptDetailRow = AttemptRow & {
+  url: string | null;
+  request_headers: Record<string, string> | null;
+  response_headers: Record<string, string> | null;
+};
+
+export async function getAttempt(db: Db, id: string): Promise<AttemptDetailRow | undefined> {
+  const { rows } = await db.query<AttemptDetailRow>('SELECT * FROM attempts WHERE id = $1', [id]);
+  return rows[0];
+}
+
+export type AttemptBucket = { start: Date; succeeded: number; failed: number };
+
+/**
+ * One endpoint's attempts since `since`, counted per bucket of `bucketSeconds` aligned to the Unix epoch
+ * (so hourly buckets start on the hour, 6-hour ones at 00, 06, 12 and 18 UTC). Buckets without an attempt
+ * are absent; the caller fills them in.
+ */
+export async function attemptCounts(db: Db, q: { endpointId: string; since: Date; bucketSeconds: number }): Promise<AttemptBucket[]> {
+  const { rows } = await db.query<{ start: string; succeeded: number; failed: number }>(
+    `SELECT (floor(extract(epoch FROM created_at) / $3) * $3)::bigint AS start,
+            count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded,
+            count(*) FILTER (WHERE status = 'failed')::int AS failed
+     FROM attempts WHERE endpoint_id = $1 AND created_at >= $2
+     GROUP BY 1 ORDER BY 1`,
+    [q.endpointId, q.since, q.bucketSeconds],
+  );
+  return rows.map((r) => ({ start: new Date(Number(r.start) * 1000), succeeded: r.succeeded, failed: r.failed }));
+}
+
+/** The endpoint's latest attempt, for the reason shown beside a failing state. */
+export async function latestAttempt(db: Db, endpointId: string): Promise<AttemptRow | undefined> {
+  const { rows } = await db.query<AttemptRow>('SELECT * FROM attempts WHERE endpoint_id = $1 ORDER BY seq DESC LIMIT 1', [endpointId]);
+  return rows[0];
 }

@@ -23,6 +23,7 @@ export type DeliveryRow = {
   last_status_code: number | null;
   last_attempt_at: Date | null;
   next_attempt_at: Date | null;
+  failure_reason: string | null;
 };
 
 export type NewMessage = { id: string; tenantId: string; eventType: string; payloadJson: string; channels: string[] };
@@ -64,7 +65,7 @@ export async function getMessageForDelivery(db: Db, id: string) {
 /** A message matches a status when one of its deliveries has it. */
 export async function listMessages(
   db: Db,
-  q: { tenantId?: string; eventType?: string; status?: DeliveryStatus; limit: number; afterSeq?: string },
+  q: { tenantId?: string; eventType?: string; status?: DeliveryStatus; since?: string; until?: string; limit: number; afterSeq?: string },
 ) {
   const { rows } = await db.query<MessageRow>(
     `SELECT m.* FROM messages m
@@ -72,10 +73,54 @@ export async function listMessages(
        AND ($2::text IS NULL OR m.event_type = $2)
        AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id AND d.status = $3))
        AND ($4::bigint IS NULL OR m.seq < $4)
+       AND ($6::timestamptz IS NULL OR m.created_at >= $6) AND ($7::timestamptz IS NULL OR m.created_at < $7)
      ORDER BY m.seq DESC LIMIT $5`,
-    [q.tenantId ?? null, q.eventType ?? null, q.status ?? null, q.afterSeq ?? null, q.limit + 1],
+    [q.tenantId ?? null, q.eventType ?? null, q.status ?? null, q.afterSeq ?? null, q.limit + 1, q.since ?? null, q.until ?? null],
   );
   return page(rows, q.limit);
+}
+
+/**
+ * The first `limit` deliveries of each message, by endpoint id, and one more where there is one, so
+ * the caller knows whether to hand out a cursor: a message fanned out to thousands of endpoints is
+ * never read whole.
+ */
+export async function firstDeliveries(db: Db, messageIds: string[], limit: number): Promise<DeliveryRow[]> {
+  if (messageIds.length === 0) return [];
+  const { rows } = await db.query<DeliveryRow>(
+    `SELECT d.* FROM unnest($1::text[]) AS m(id)
+     CROSS JOIN LATERAL (SELECT * FROM deliveries WHERE message_id = m.id ORDER BY endpoint_id LIMIT $2) d`,
+    [messageIds, limit + 1],
+  );
+  return rows;
+}
+
+/** One page of a message's deliveries, by endpoint id (the primary key's order), after `afterEndpointId`. */
+export async function deliveryPage(
+  db: Db,
+  q: { messageId: string; status?: DeliveryStatus; afterEndpointId?: string; limit: number },
+): Promise<DeliveryRow[]> {
+  const { rows } = await db.query<DeliveryRow>(
+    `SELECT * FROM deliveries
+     WHERE message_id = $1 AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR endpoint_id > $3)
+     ORDER BY endpoint_id LIMIT $4`,
+    [q.messageId, q.status ?? null, q.afterEndpointId ?? null, q.limit + 1],
+  );
+  return rows;
+}
+
+export type DeliverySummary = Record<DeliveryStatus, number>;
+
+/** How many deliveries of each message are in each status. */
+export async function deliverySummaries(db: Db, messageIds: string[]): Promise<Map<string, DeliverySummary>> {
+  const summaries = new Map<string, DeliverySummary>(messageIds.map((id) => [id, { pending: 0, succeeded: 0, failed: 0 }]));
+  if (messageIds.length === 0) return summaries;
+  const { rows } = await db.query<{ message_id: string; status: DeliveryStatus; n: number }>(
+    `SELECT message_id, status, count(*)::int AS n FROM deliveries WHERE message_id = ANY ($1::text[]) GROUP BY message_id, status`,
+    [messageIds],
+  );
+  for (const row of rows) summaries.get(row.message_id)![row.status] = row.n;
+  return summaries;
 }
 
 export async function deliveriesOf(db: Db, messageIds: string[]): Promise<DeliveryRow[]> {
