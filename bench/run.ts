@@ -55,7 +55,7 @@ const program = new Command('bench')
   .option('--json', 'print the report as JSON on stdout')
   .parse();
 
-const raw = program.opts();
+const raw = program.opts<Options>();
 const opts: Options = {
   duration: raw.duration,
   rate: raw.rate,

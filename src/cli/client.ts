@@ -21,7 +21,7 @@ export async function callApi(method: string, path: string, body?: unknown): Pro
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();
-  const parsed = text ? JSON.parse(text) : undefined;
+  const parsed = text ? (JSON.parse(text) as unknown) : undefined;
   if (!response.ok) {
     const error = (parsed as { error?: { code: string; message: string; details?: unknown } } | undefined)?.error;
     throw new Error(`${response.status} ${error?.code ?? ''}: ${error?.message ?? text}${error?.details ? `\n${JSON.stringify(error.details, null, 2)}` : ''}`);
