@@ -23,7 +23,7 @@ import { VERSION } from './version';
  * The workflow half of Temporal's OpenTelemetry interceptors: runs inside the workflow sandbox, so it is
  * bundled with the workflows, and hands its spans out through the `exporter` sink.
  */
-const WORKFLOW_INTERCEPTORS = createRequire(import.meta.url).resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors');
+export const WORKFLOW_INTERCEPTORS = createRequire(import.meta.url).resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors');
 
 /**
  * Tracing is OpenTelemetry's business: OTEL_EXPORTER_OTLP_ENDPOINT turns it on, and the exporter and

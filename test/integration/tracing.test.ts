@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { WORKFLOWS_PATH } from '../../src/temporal/worker';
+import { WORKFLOWS_PATH } from '../../src/paths';
 import { flushTracing, shutdownTracing, startTracing } from '../../src/tracing';
 import { Receiver, waitFor } from '../support/receiver';
 import { API_KEY, buildEndpoint, buildEvent, startTestStack, uniqueTenant, type TestStack } from '../support/stack';

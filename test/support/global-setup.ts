@@ -7,7 +7,7 @@ import { createLogger } from '../../src/logger';
 import { freePort } from '../../src/embedded-postgres';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server';
 import { obtainTool } from '../../src/temporal/tools';
-import { WORKFLOWS_PATH } from '../../src/temporal/worker';
+import { WORKFLOWS_PATH } from '../../src/paths';
 import { adminDatabaseUrl, type AdminDatabase } from './database';
 
 declare module 'vitest' {
