@@ -1,8 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleWorkflowCode } from '@temporalio/worker';
-import { WORKFLOWS_PATH } from '../../src/paths';
+import { WORKFLOW_BUNDLES } from '../../src/temporal/workflow-bundle';
 import { flushTracing, shutdownTracing, startTracing } from '../../src/tracing';
 import { Receiver, waitFor } from '../support/receiver';
 import { API_KEY, buildEndpoint, buildEvent, startTestStack, uniqueTenant, type TestStack } from '../support/stack';
@@ -75,12 +74,8 @@ beforeAll(async () => {
   // The same once-per-process tracing that startService picks up below.
   const tracing = startTracing();
   expect(tracing.enabled).toBe(true);
-  const { code } = await bundleWorkflowCode({
-    workflowsPath: WORKFLOWS_PATH,
-    workflowInterceptorModules: tracing.workflowInterceptorModules,
-    logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: console.error },
-  });
-  stack = await startTestStack({}, { workflowBundle: { code } });
+  // The prebuilt bundle a production worker loads when tracing is on: it carries the workflow interceptors.
+  stack = await startTestStack({}, { workflowBundle: { codePath: WORKFLOW_BUNDLES.tracing } });
 });
 
 afterAll(async () => {
