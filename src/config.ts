@@ -8,7 +8,8 @@ import { parseEncryptionKey, type EncryptionKey } from './secret-box';
  * Env name, default and meaning stay together here; nothing else reads process.env, except that
  * src/tracing.ts and the OpenTelemetry SDK read OpenTelemetry's own standard OTEL_* variables.
  */
-const duration = (name: string, fallback: string) =>
+/** A duration longer than zero: `zero` says what 0 would mean, since no duration here means anything at 0. */
+const duration = (name: string, fallback: string, zero: string) =>
   z
     .string()
     .default(fallback)
@@ -16,6 +17,10 @@ const duration = (name: string, fallback: string) =>
       const ms = parseDuration(text);
       if (ms === undefined) {
         ctx.addIssue({ code: 'custom', message: `${name} must be a duration such as 250ms, 30s, 5m, 2h or 1d, not "${text}"` });
+        return z.NEVER;
+      }
+      if (ms === 0) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be longer than 0 (default ${fallback}): "${text}" would ${zero}` });
         return z.NEVER;
       }
       return ms;
@@ -110,8 +115,8 @@ const envSchema = z.object({
   TEMPORAL_UI_PORT: integer('TEMPORAL_UI_PORT', 8233, 1, 65_535),
   TEMPORAL_METRICS_ADDRESS: bindAddress('TEMPORAL_METRICS_ADDRESS'),
   HOOKFLOW_DATA_DIR: z.string().trim().min(1).default('./.hookflow'),
-  DELIVERY_TIMEOUT: duration('DELIVERY_TIMEOUT', '30s'),
-  RETRY_INITIAL_INTERVAL: duration('RETRY_INITIAL_INTERVAL', '5s'),
+  DELIVERY_TIMEOUT: duration('DELIVERY_TIMEOUT', '30s', 'fail every attempt before its request is sent'),
+  RETRY_INITIAL_INTERVAL: duration('RETRY_INITIAL_INTERVAL', '5s', 'retry a failed delivery at once, without backing off'),
   RETRY_BACKOFF_COEFFICIENT: z
     .string()
     .default('2')
@@ -123,16 +128,16 @@ const envSchema = z.object({
       }
       return value;
     }),
-  RETRY_MAX_INTERVAL: duration('RETRY_MAX_INTERVAL', '2h'),
-  RETRY_EXPIRY: duration('RETRY_EXPIRY', '1d'),
-  ENDPOINT_DISABLE_AFTER: duration('ENDPOINT_DISABLE_AFTER', '5d'),
+  RETRY_MAX_INTERVAL: duration('RETRY_MAX_INTERVAL', '2h', 'retry a failed delivery at once, without backing off'),
+  RETRY_EXPIRY: duration('RETRY_EXPIRY', '1d', 'give up on a delivery before its first attempt'),
+  ENDPOINT_DISABLE_AFTER: duration('ENDPOINT_DISABLE_AFTER', '5d', 'disable an endpoint at its first failed attempt'),
   INGEST_RATE_LIMIT: integer('INGEST_RATE_LIMIT', 1000, 0, 1_000_000),
   MAX_PAYLOAD_BYTES: integer('MAX_PAYLOAD_BYTES', 262_144, 1, 1_500_000),
   ALLOW_PRIVATE_NETWORK: boolean('ALLOW_PRIVATE_NETWORK'),
   HOOKFLOW_ENCRYPTION_KEY: encryptionKey,
   HOOKFLOW_ENCRYPTION_KEYS_OLD: oldEncryptionKeys,
-  RETENTION: duration('RETENTION', '30d'),
-  RETENTION_INTERVAL: duration('RETENTION_INTERVAL', '1h'),
+  RETENTION: duration('RETENTION', '30d', 'purge messages as soon as they are accepted'),
+  RETENTION_INTERVAL: duration('RETENTION_INTERVAL', '1h', 'run the purge without pause'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

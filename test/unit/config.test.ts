@@ -65,4 +65,20 @@ describe('loadConfig parsing', () => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);
   });
+
+  // Each is accepted by the duration syntax and means nonsense at zero (no attempt, no backoff, no endpoint).
+  it.each(['RETRY_EXPIRY', 'DELIVERY_TIMEOUT', 'ENDPOINT_DISABLE_AFTER', 'RETRY_INITIAL_INTERVAL', 'RETRY_MAX_INTERVAL', 'RETENTION', 'RETENTION_INTERVAL'])(
+    '%s=0s is refused with a sentence naming the variable',
+    (name) => {
+      for (const zero of ['0s', '0ms', '0d']) {
+        expect(() => loadConfig({ [name]: zero })).toThrow(ConfigError);
+        expect(() => loadConfig({ [name]: zero })).toThrow(new RegExp(`^Invalid configuration: ${name} must be longer than 0 \\(default \\w+\\): "${zero}" would `));
+      }
+    },
+  );
+
+  it('still accepts the shortest durations above zero', () => {
+    const config = loadConfig({ DELIVERY_TIMEOUT: '1ms', RETRY_INITIAL_INTERVAL: '1ms', RETRY_MAX_INTERVAL: '1s', RETRY_EXPIRY: '1s', ENDPOINT_DISABLE_AFTER: '1ms' });
+    expect(config.delivery).toMatchObject({ timeoutMs: 1, initialIntervalMs: 1, maxIntervalMs: 1_000, expiryMs: 1_000, disableAfterMs: 1 });
+  });
 });
