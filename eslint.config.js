@@ -48,6 +48,14 @@ export default tseslint.config(
     },
   },
   {
+    // src/config.ts is the one reader of the environment: everything else gets a typed config.
+    files: ['src/**/*.ts', 'activities/**/*.ts', 'workflows/**/*.ts'],
+    ignores: ['src/config.ts'],
+    rules: {
+      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read settings through src/config.ts (loadConfig), which parses and checks them once.' }],
+    },
+  },
+  {
     // Tests read JSON responses typed `any` (test/support/stack.ts ApiResponse) and assert on their shape;
     // the promise rules above still hold there.
     files: ['test/**/*.ts'],

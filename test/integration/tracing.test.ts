@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WORKFLOW_BUNDLES } from '../../src/temporal/workflow-bundle';
+import { loadConfig } from '../../src/config';
 import { flushTracing, shutdownTracing, startTracing } from '../../src/tracing';
 import { Receiver, waitFor } from '../support/receiver';
 import { API_KEY, buildEndpoint, buildEvent, startTestStack, uniqueTenant, type TestStack } from '../support/stack';
@@ -72,7 +73,7 @@ beforeAll(async () => {
   process.env.OTEL_EXPORTER_OTLP_ENDPOINT = collector.url();
   process.env.OTEL_EXPORTER_OTLP_PROTOCOL = 'http/json';
   // The same once-per-process tracing that startService picks up below.
-  const tracing = startTracing();
+  const tracing = startTracing(loadConfig().tracing);
   expect(tracing.enabled).toBe(true);
   // The prebuilt bundle a production worker loads when tracing is on: it carries the workflow interceptors.
   stack = await startTestStack({}, { workflowBundle: { codePath: WORKFLOW_BUNDLES.tracing } });

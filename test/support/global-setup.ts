@@ -2,6 +2,7 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { freePort } from '../../src/embedded-postgres';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server';
@@ -34,7 +35,7 @@ export default async function setup(project: TestProject) {
   const dir = mkdtempSync(join(tmpdir(), 'hookflow-test-'));
   // Run as root, Postgres runs as the postgres user, which must be able to reach its data dir.
   chmodSync(dir, 0o755);
-  const binary = await obtainTool('temporal', log);
+  const binary = await obtainTool('temporal', loadConfig().tools, log);
   if (!binary) throw new Error('No Temporal CLI: set TEMPORAL_CLI_PATH, put temporal on PATH, or install Go.');
 
   let server: DevServer | undefined;
