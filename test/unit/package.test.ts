@@ -1,4 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 /**
@@ -37,5 +40,23 @@ describe('package.json', () => {
     for (const versions of [pkg.dependencies, pkg.devDependencies, pkg.optionalDependencies]) {
       for (const [name, version] of Object.entries(versions)) expect(version, name).toMatch(/^\d+\.\d+\.\d+(-[\w.]+)?$/);
     }
+  });
+
+  it('declares every package the service imports at run time (imports of types only excepted)', () => {
+    const root = fileURLToPath(new URL('../../', import.meta.url));
+    const files = (dir: string): string[] =>
+      readdirSync(dir).flatMap((name) => (statSync(join(dir, name)).isDirectory() ? files(join(dir, name)) : name.endsWith('.ts') ? [join(dir, name)] : []));
+    const declared = new Set([...Object.keys(pkg.dependencies), ...Object.keys(pkg.optionalDependencies)]);
+    const undeclared = new Set<string>();
+    for (const file of ['src', 'activities', 'workflows'].flatMap((dir) => files(join(root, dir)))) {
+      const text = readFileSync(file, 'utf8');
+      const specifiers = [...text.matchAll(/^import (?!type )[^;]*?from '([^']+)'/gms), ...text.matchAll(/\bimport\('([^']+)'\)/g)].map((m) => m[1]!);
+      for (const specifier of specifiers) {
+        if (specifier.startsWith('.') || specifier.startsWith('node:') || builtinModules.includes(specifier)) continue;
+        const name = specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
+        if (!declared.has(name)) undeclared.add(`${name} (${file.slice(root.length)})`);
+      }
+    }
+    expect([...undeclared]).toEqual([]);
   });
 });
