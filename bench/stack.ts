@@ -47,7 +47,7 @@ export async function startStack(log: Logger): Promise<BenchStack> {
       taskQueue: env.TEMPORAL_TASK_QUEUE ?? 'hookflow',
       description: `hookflow API at ${env.BENCH_TARGET_URL} (started elsewhere; its processes are not measured)`,
       log,
-      stop: async () => undefined,
+      stop: () => Promise.resolve(),
     };
   }
 

@@ -1,7 +1,13 @@
 #!/usr/bin/env node
-// The `hookflow` command: loads the TypeScript sources through tsx, in this same process, so signals
-// reach hookflow itself and it can stop Temporal and Postgres cleanly.
-import { register } from 'tsx/esm/api';
+// The `hookflow` command: the compiled service in dist/ (`npm run build`, which `npm install` runs
+// through the prepare script), imported into this same process, so signals reach hookflow itself and
+// it can stop Temporal and Postgres cleanly. `npm run dev` runs the TypeScript sources instead.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
-register();
-await import('../src/cli/main.ts');
+const main = new URL('../dist/src/cli/main.js', import.meta.url);
+if (!existsSync(main)) {
+  process.stderr.write(`hookflow is not built (${fileURLToPath(main)} is missing): run \`npm run build\` in ${fileURLToPath(new URL('..', import.meta.url))}.\n`);
+  process.exit(2);
+}
+await import(main.href);

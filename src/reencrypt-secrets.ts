@@ -4,7 +4,7 @@
  * for each endpoint's next write. Safe while hookflow runs, and to run again. Exits 1 when some secret
  * opens with none of the configured keys (those endpoints are listed by id; no secret is printed).
  *
- *   DATABASE_URL=… HOOKFLOW_ENCRYPTION_KEY=… HOOKFLOW_ENCRYPTION_KEYS_OLD=… node --import tsx src/reencrypt-secrets.ts
+ *   DATABASE_URL=… HOOKFLOW_ENCRYPTION_KEY=… HOOKFLOW_ENCRYPTION_KEYS_OLD=… npm run reencrypt-secrets
  */
 import { ConfigError, loadConfig } from './config';
 import { resealSecrets, useSecretBox } from './db/endpoints';
@@ -12,9 +12,11 @@ import { createPool } from './db/pool';
 import { createLogger } from './logger';
 import { createSecretBox } from './secret-box';
 
-const log = createLogger(process.env.LOG_LEVEL ?? 'info');
+// At LOG_LEVEL once the configuration is read; a configuration that cannot be read is reported at info.
+let log = createLogger('info');
 try {
   const config = loadConfig();
+  log = createLogger(config.logLevel);
   if (!config.databaseUrl) throw new ConfigError('DATABASE_URL must be set to re-encrypt secrets.');
   const db = createPool(config.databaseUrl, 2);
   useSecretBox(db, createSecretBox({ current: config.encryption.key, old: config.encryption.oldKeys }));

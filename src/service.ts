@@ -52,7 +52,7 @@ export async function startService(config: Config, o: ServiceOptions): Promise<S
   };
   try {
     // Off (and no-ops) unless OTEL_EXPORTER_OTLP_ENDPOINT is set; spans still buffered are sent at stop.
-    const tracing = startTracing(log);
+    const tracing = startTracing(config.tracing, log);
     if (tracing.enabled) stops.push(() => flushTracing());
     const dataDir = resolve(config.dataDir);
     let databaseUrl = config.databaseUrl;
@@ -68,7 +68,7 @@ export async function startService(config: Config, o: ServiceOptions): Promise<S
     let temporalUiUrl: string | undefined;
     if (!temporalAddress) {
       if (!o.embedded) throw new ConfigError('TEMPORAL_ADDRESS must be set for this role (only `hookflow start` embeds Temporal).');
-      const binary = await obtainTool('temporal', log);
+      const binary = await obtainTool('temporal', config.tools, log);
       const serverOptions = {
         dataDir: join(dataDir, 'temporal'), port: config.temporal.devPort, uiPort: config.temporal.uiPort, namespace: config.temporal.namespace, log,
       };

@@ -15,7 +15,7 @@ import {
 } from '@temporalio/interceptors-opentelemetry';
 import type { WorkerOptions } from '@temporalio/worker';
 import type { WorkflowInfo } from '@temporalio/workflow';
-import { ConfigError } from './config';
+import type { Config } from './config';
 import type { Logger } from './logger';
 import { VERSION } from './version';
 
@@ -23,7 +23,7 @@ import { VERSION } from './version';
  * The workflow half of Temporal's OpenTelemetry interceptors: runs inside the workflow sandbox, so it is
  * bundled with the workflows, and hands its spans out through the `exporter` sink.
  */
-const WORKFLOW_INTERCEPTORS = createRequire(import.meta.url).resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors');
+export const WORKFLOW_INTERCEPTORS = createRequire(import.meta.url).resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors');
 
 /**
  * Tracing is OpenTelemetry's business: OTEL_EXPORTER_OTLP_ENDPOINT turns it on, and the exporter and
@@ -54,26 +54,17 @@ const OFF: Tracing = {
   workerOptions: () => ({}),
 };
 
-/** OTLP over HTTP; the spec's default encoding is protobuf. gRPC would need a third exporter and is not offered. */
-const PROTOCOLS = ['http/protobuf', 'http/json'] as const;
-
 let active: { tracing: Tracing; provider: NodeTracerProvider } | undefined;
 
 /**
  * Sets up tracing once per process (the API and the worker of `hookflow start` share it), or returns the
  * no-op `OFF` without touching OpenTelemetry's globals when OTEL_EXPORTER_OTLP_ENDPOINT is unset.
+ * src/config.ts has checked the endpoint and the protocol.
  */
-export function startTracing(log?: Logger, env: NodeJS.ProcessEnv = process.env): Tracing {
+export function startTracing(settings: Config['tracing'], log?: Logger): Tracing {
   if (active) return active.tracing;
-  const endpoint = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
+  const { endpoint, protocol } = settings;
   if (!endpoint) return OFF;
-  if (!/^https?:$/.test(safeUrl(endpoint)?.protocol ?? '')) {
-    throw new ConfigError(`Invalid configuration: OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL such as http://127.0.0.1:4318 (the value is not shown: a URL may carry credentials)`);
-  }
-  const protocol = (env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL)?.trim() || 'http/protobuf';
-  if (!(PROTOCOLS as readonly string[]).includes(protocol)) {
-    throw new ConfigError(`Invalid configuration: OTEL_EXPORTER_OTLP_PROTOCOL must be ${PROTOCOLS.join(' or ')}, not "${protocol}"`);
-  }
 
   // Workflow spans are exported through a sink with this resource, the others by the provider: the same for both.
   const resource = new Resource({
@@ -119,7 +110,7 @@ export function startTracing(log?: Logger, env: NodeJS.ProcessEnv = process.env)
     }),
   };
   active = { tracing, provider };
-  log?.info({ endpoint: safeUrl(endpoint)?.origin, protocol }, 'tracing to an OpenTelemetry collector');
+  log?.info({ endpoint: new URL(endpoint).origin, protocol }, 'tracing to an OpenTelemetry collector');
   return tracing;
 }
 
@@ -141,14 +132,6 @@ export async function shutdownTracing(): Promise<void> {
 
 function runIdentity({ workflowId, runId, workflowType, taskQueue, namespace, attempt }: WorkflowInfo): WorkflowInfo {
   return { workflowId, runId, workflowType, taskQueue, namespace, attempt } as WorkflowInfo;
-}
-
-function safeUrl(text: string): URL | undefined {
-  try {
-    return new URL(text);
-  } catch {
-    return undefined;
-  }
 }
 
 /** An unreachable collector fails every batch; one warning a minute says so without drowning the logs. */

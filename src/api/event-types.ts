@@ -1,6 +1,7 @@
 import { z } from './zod';
 import safeRegex from 'safe-regex2';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
 import { listEventTypes, upsertEventType, type EventTypeRow } from '../db/event-types';
 import type { ApiDeps } from './deps';
 import { EventTypeName, JsonObject, Text, Timestamp } from './common';
@@ -60,8 +61,12 @@ export function schemaProblem(schema: object): string | undefined {
   return undefined;
 }
 
+/**
+ * `format` is checked, not just annotated: ajv-formats adds email, uri, date-time, uuid, ipv4 and the
+ * rest of JSON Schema's formats, so `"format": "email"` refuses a payload without a valid address.
+ */
 export function compileSchema(schema: object): ValidateFunction {
-  return new Ajv2020({ allErrors: true, strict: false, validateSchema: false }).compile(schema);
+  return addFormats(new Ajv2020({ allErrors: true, strict: false, validateSchema: false })).compile(schema);
 }
 
 export function eventTypeRoutes(routes: Routes, { db }: ApiDeps): void {

@@ -38,7 +38,7 @@ export function tenantOwnership(db: Db): Record<'endpoint' | 'event' | 'attempt'
  */
 export function checkTenantField(value: unknown, where: 'query' | 'body', tenantId: string): void {
   if (value === null || typeof value !== 'object' || !('tenantId' in value)) return;
-  if ((value as { tenantId: unknown }).tenantId !== tenantId) {
+  if (value.tenantId !== tenantId) {
     throw new ApiError(404, 'not_found', `No such tenant: the ${where}'s tenantId must be the portal session's own.`);
   }
 }
@@ -47,5 +47,5 @@ export function checkTenantField(value: unknown, where: 'query' | 'body', tenant
 export function withOwnTenant(value: unknown, tenantId: string): unknown {
   if (value === undefined) return { tenantId };
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
-  return { ...(value as object), tenantId };
+  return { ...value, tenantId };
 }

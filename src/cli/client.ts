@@ -1,17 +1,17 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { stringifyJson } from '../json-text';
+import { loadClientConfig, type ClientConfig } from '../config';
 
 /**
  * The API as the `hookflow` client commands reach it: HOOKFLOW_API_URL (default the local service on
  * PORT) with HOOKFLOW_API_KEY, else the first of API_KEYS, else the key `hookflow start` generated.
  */
-export function apiTarget(env: NodeJS.ProcessEnv = process.env): { url: string; key: string } {
-  const url = (env.HOOKFLOW_API_URL ?? `http://127.0.0.1:${env.PORT ?? 3000}`).replace(/\/$/, '');
-  const keyFile = join(resolve(env.HOOKFLOW_DATA_DIR ?? './.hookflow'), 'api-key');
-  const key = env.HOOKFLOW_API_KEY ?? env.API_KEYS?.split(',')[0]?.trim() ?? (existsSync(keyFile) ? readFileSync(keyFile, 'utf8').trim() : undefined);
+export function apiTarget(config: ClientConfig = loadClientConfig()): { url: string; key: string } {
+  const keyFile = join(resolve(config.dataDir), 'api-key');
+  const key = config.apiKey ?? (existsSync(keyFile) ? readFileSync(keyFile, 'utf8').trim() : undefined);
   if (!key) throw new Error('No API key: set HOOKFLOW_API_KEY (or API_KEYS), or run from the directory where `hookflow start` keeps .hookflow/api-key.');
-  return { url, key };
+  return { url: config.apiUrl, key };
 }
 
 export async function callApi(method: string, path: string, body?: unknown): Promise<unknown> {
@@ -22,7 +22,7 @@ export async function callApi(method: string, path: string, body?: unknown): Pro
     body: body === undefined ? undefined : stringifyJson(body),
   });
   const text = await response.text();
-  const parsed = text ? JSON.parse(text) : undefined;
+  const parsed = text ? (JSON.parse(text) as unknown) : undefined;
   if (!response.ok) {
     const error = (parsed as { error?: { code: string; message: string; details?: unknown } } | undefined)?.error;
     throw new Error(`${response.status} ${error?.code ?? ''}: ${error?.message ?? text}${error?.details ? `\n${JSON.stringify(error.details, null, 2)}` : ''}`);

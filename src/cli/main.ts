@@ -26,7 +26,7 @@ program
   .action(async () => {
     const { config, log } = setup();
     if (!config.databaseUrl) fail(log, new ConfigError('DATABASE_URL must be set for `hookflow migrate`.'));
-    await migrate(config.databaseUrl!, log);
+    await migrate(config.databaseUrl, log);
     log.info('migrations applied');
   });
 

@@ -11,10 +11,12 @@ const [name, ...args] = process.argv.slice(2) as [ToolName, ...string[]];
 try {
   const config = loadConfig();
   const log = createLogger('warn');
-  const binary = await obtainTool(name, log);
+  const binary = await obtainTool(name, config.tools, log);
   if (!binary) throw new ConfigError(`No ${name} found: put it on PATH, set ${name === 'temporal' ? 'TEMPORAL_CLI_PATH' : 'TCTL_PATH'}, or install Go.`);
   const address = config.temporal.address ?? `127.0.0.1:${config.temporal.devPort}`;
+  // The tool gets the shell's environment, with the service's Temporal address and namespace in both spellings.
   const env = {
+    // eslint-disable-next-line no-restricted-properties -- handed to the child, not read
     ...process.env,
     TEMPORAL_ADDRESS: address,
     TEMPORAL_NAMESPACE: config.temporal.namespace,

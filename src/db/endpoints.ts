@@ -155,7 +155,7 @@ export async function noteAttemptOutcome(db: Db, id: string, succeeded: boolean,
     await db.query('UPDATE endpoints SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL', [id]);
     return undefined;
   }
-  const { rows } = await db.query<{ disabled_reason: string | null }>(
+  const { rows } = await db.query<{ disabled: boolean; disabled_reason: string | null }>(
     `UPDATE endpoints SET
        failing_since = COALESCE(failing_since, now()),
        disabled = disabled OR COALESCE(failing_since, now()) <= now() - make_interval(secs => $2::double precision / 1000),
@@ -167,7 +167,7 @@ export async function noteAttemptOutcome(db: Db, id: string, succeeded: boolean,
      WHERE id = $1 RETURNING disabled, disabled_reason`,
     [id, disableAfterMs],
   );
-  const row = rows[0] as { disabled?: boolean; disabled_reason: string | null } | undefined;
+  const row = rows[0];
   return row?.disabled && row.disabled_reason?.endsWith('(ENDPOINT_DISABLE_AFTER)') ? row.disabled_reason : undefined;
 }
 

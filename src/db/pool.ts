@@ -18,8 +18,8 @@ export function createPool(connectionString: string, max = 20): Db {
  * was stored: the payload as its producer sent it. pg's default JSON.parse would round long numbers and
  * reorder integer-like keys.
  */
-const getTypeParser = ((oid: number, format?: 'text' | 'binary') =>
-  oid === pg.types.builtins.JSON && format !== 'binary' ? (text: string) => text : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser;
+const getTypeParser = ((oid: number, format?: 'text' | 'binary'): unknown =>
+  oid === (pg.types.builtins.JSON as number) && format !== 'binary' ? (text: string) => text : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser;
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations', import.meta.url));
 

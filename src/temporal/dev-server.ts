@@ -2,9 +2,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
-import { TestWorkflowEnvironment, type EphemeralServerExecutable } from '@temporalio/testing';
+import type { EphemeralServerExecutable } from '@temporalio/testing';
 import { SEARCH_ATTRIBUTES, SEARCH_ATTRIBUTE_FLAGS } from '../../workflows/ids';
 import type { Logger } from '../logger';
+import { whenMissing } from '../optional-dependency';
 
 export type DevServer = { address: string; uiUrl: string; stop(): Promise<void> };
 
@@ -62,6 +63,9 @@ export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
  * dev server (`cached-download`) and runs it with the same database file, ports and search attributes.
  */
 export async function startSdkDevServer(o: Omit<DevServerOptions, 'binary'> & { executable: EphemeralServerExecutable }): Promise<DevServer> {
+  const { TestWorkflowEnvironment } = await import('@temporalio/testing').catch(
+    whenMissing('@temporalio/testing', 'downloading a Temporal dev server when no Temporal CLI is found', 'set TEMPORAL_CLI_PATH to a Temporal CLI, or TEMPORAL_ADDRESS to a Temporal server'),
+  );
   mkdirSync(o.dataDir, { recursive: true });
   const env = await TestWorkflowEnvironment.createLocal({
     server: {

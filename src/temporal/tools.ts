@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
 import { accessSync, constants, mkdirSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
+import type { Config } from '../config';
 import type { Logger } from '../logger';
 
 /**
@@ -16,11 +16,8 @@ export const TOOLS = {
 
 export type ToolName = keyof typeof TOOLS;
 
-export function toolsCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.HOOKFLOW_TOOLS_DIR) return env.HOOKFLOW_TOOLS_DIR;
-  const cache = env.XDG_CACHE_HOME || join(homedir(), '.cache');
-  return join(cache, 'hookflow', 'bin');
-}
+/** Where to look (src/config.ts: TEMPORAL_CLI_PATH, TCTL_PATH, HOOKFLOW_TOOLS_DIR, XDG_CACHE_HOME, PATH). */
+export type ToolsConfig = Config['tools'];
 
 function executable(path: string): boolean {
   try {
@@ -31,36 +28,37 @@ function executable(path: string): boolean {
   }
 }
 
-function onPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
-  for (const dir of (env.PATH ?? '').split(delimiter)) {
+function onPath(name: string, searchPath: string): string | undefined {
+  for (const dir of searchPath.split(delimiter)) {
     if (dir && executable(join(dir, name))) return join(dir, name);
   }
   return undefined;
 }
 
 /** The tool's path without building anything, or undefined. */
-export function findTool(name: ToolName, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const explicit = env[TOOLS[name].env];
+export function findTool(name: ToolName, tools: ToolsConfig): string | undefined {
+  const explicit = tools.paths[name];
   if (explicit) {
     if (!executable(explicit)) throw new Error(`${TOOLS[name].env}=${explicit} is not an executable file`);
     return explicit;
   }
-  const cached = join(toolsCacheDir(env), name);
-  return onPath(name, env) ?? (executable(cached) ? cached : undefined);
+  const cached = join(tools.cacheDir, name);
+  return onPath(name, tools.searchPath) ?? (executable(cached) ? cached : undefined);
 }
 
 /** The tool's path, building it with Go into the cache when it is nowhere yet; undefined when Go is missing too. */
-export async function obtainTool(name: ToolName, log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
-  const found = findTool(name, env);
+export async function obtainTool(name: ToolName, tools: ToolsConfig, log: Logger): Promise<string | undefined> {
+  const found = findTool(name, tools);
   if (found) return found;
-  const go = onPath('go', env) ?? (executable('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
+  const go = onPath('go', tools.searchPath) ?? (executable('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
   if (!go) return undefined;
-  const dir = toolsCacheDir(env);
-  mkdirSync(dir, { recursive: true });
-  log.info({ module: TOOLS[name].module, into: dir }, `building ${name} with Go, once (this takes a few minutes)`);
+  mkdirSync(tools.cacheDir, { recursive: true });
+  log.info({ module: TOOLS[name].module, into: tools.cacheDir }, `building ${name} with Go, once (this takes a few minutes)`);
   await promisify(execFile)(go, ['install', TOOLS[name].module], {
-    env: { ...env, GOBIN: dir, GOFLAGS: '-mod=mod' },
+    // Go's own settings (HOME, GOPATH, GOPROXY, …) pass through to it; only where the binary goes is ours.
+    // eslint-disable-next-line no-restricted-properties -- handed to the child, not read
+    env: { ...process.env, GOBIN: tools.cacheDir, GOFLAGS: '-mod=mod' },
     maxBuffer: 64 * 1024 * 1024,
   });
-  return join(dir, name);
+  return join(tools.cacheDir, name);
 }

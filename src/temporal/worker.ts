@@ -1,14 +1,13 @@
-import { fileURLToPath } from 'node:url';
 import { NativeConnection, Runtime, Worker, type LogLevel, type LogMetadata, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { createHttpClient } from '../webhooks/http';
 import type { Config } from '../config';
+import { WORKFLOWS_PATH } from '../paths';
 import type { Db } from '../db/pool';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { Tracing } from '../tracing';
-
-export const WORKFLOWS_PATH = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
+import { prebuiltWorkflowBundle } from './workflow-bundle';
 
 const SDK_LEVELS: Record<string, LogLevel> = { trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR', fatal: 'ERROR', silent: 'ERROR' };
 
@@ -57,6 +56,7 @@ export async function createDeliveryWorker(o: {
   db: Db;
   log: Logger;
   metrics: Metrics;
+  /** Default: dist/'s prebuilt bundle when running compiled, else the workflows bundled now from workflows/. */
   workflowBundle?: WorkflowBundleOption;
   /** Tracing on (src/tracing.ts): a pre-built `workflowBundle` must then include `tracing.workflowInterceptorModules`. */
   tracing?: Tracing;
@@ -78,13 +78,14 @@ export async function createDeliveryWorker(o: {
     onEndpointDisabled: (_endpointId, reason) => o.metrics.endpointsDisabled.inc({ reason }),
     tracer: o.tracing?.tracer,
   });
+  const workflowBundle = o.workflowBundle ?? prebuiltWorkflowBundle(o.tracing?.enabled ?? false);
   const worker = await Worker.create({
     connection,
     namespace: o.config.temporal.namespace,
     taskQueue: o.config.temporal.taskQueue,
-    ...(o.workflowBundle ? { workflowBundle: o.workflowBundle } : { workflowsPath: WORKFLOWS_PATH, bundlerOptions: { ignoreModules: [] } }),
+    ...(workflowBundle ? { workflowBundle } : { workflowsPath: WORKFLOWS_PATH, bundlerOptions: { ignoreModules: [] } }),
     activities,
-    ...o.tracing?.workerOptions(o.workflowBundle ? 'prebuilt' : 'workflowsPath'),
+    ...o.tracing?.workerOptions(workflowBundle ? 'prebuilt' : 'workflowsPath'),
     shutdownGraceTime: '5s',
     // A delivery's first attempt runs inside its workflow task (a local activity), holding a workflow task
     // slot and a local-activity slot while the receiver answers. The SDK's defaults (40 and 100) would

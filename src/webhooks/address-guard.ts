@@ -40,7 +40,7 @@ export function guardedLookup(hostname: string, options: LookupOptions, callback
   dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
     if (err) return callback(err, []);
     const blocked = addresses.find((a) => !isPublicAddress(a.address));
-    if (blocked) return callback(blockedAddressError(hostname, blocked.address) as NodeJS.ErrnoException, []);
+    if (blocked) return callback(blockedAddressError(hostname, blocked.address), []);
     if (options.all) return callback(null, addresses);
     const first = addresses[0]!;
     return callback(null, first.address, first.family);

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import type { Express } from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileErrors, validate } from '@readme/openapi-parser';
@@ -6,13 +5,13 @@ import { chromium } from 'playwright-core';
 import { createApp } from '../../src/api/app';
 import { createLogger } from '../../src/logger';
 import { createMetrics } from '../../src/metrics';
+import { CHROMIUM_PATH } from '../support/chromium';
 import { startTestStack, type TestStack } from '../support/stack';
 
 /**
  * The API reference: `GET /openapi.json` describes every route the server has and is valid OpenAPI
  * 3.1, and `GET /docs` renders it in a real browser from files this server serves itself.
  */
-const CHROMIUM = '/usr/bin/chromium';
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
 
 let stack: TestStack;
@@ -113,11 +112,8 @@ describe('GET /docs', () => {
   });
 
   it('renders every route in headless Chromium, with no request leaving this server', async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing, and this test needs a real browser: apt-get install -y chromium (.ci/run installs it in CI).`);
-    }
     const browser = await chromium.launch({
-      executablePath: CHROMIUM,
+      executablePath: CHROMIUM_PATH,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
     try {

@@ -381,8 +381,8 @@ type Slot = {
   request: (text: string) => Promise<ApiResponse>;
   /** Postgres text/jsonb keeps it: NUL and lone surrogates must be refused, not turned into a 500 or a U+FFFD. */
   stored: boolean;
-  /** Reads back what was stored, for fields whose text is kept as given. */
-  readBack?: (response: ApiResponse) => Promise<unknown>;
+  /** Reads back what was stored, for fields whose text is kept as given: from the response, or (events) a second GET. */
+  readBack?: (response: ApiResponse) => unknown;
 };
 
 const getEvent = async (r: ApiResponse) => (await stack.request('GET', `/events/${r.body.id}`)).body;
@@ -399,22 +399,22 @@ const stringSlots: Slot[] = [
   { name: 'POST /endpoints tenantId', request: (t) => json('POST', '/endpoints', { ...validEndpoint(), tenantId: t }), stored: true },
   { name: 'POST /endpoints url path', request: (t) => json('POST', '/endpoints', { ...validEndpoint(), url: `https://example.com/${t}` }), stored: true },
   { name: 'POST /endpoints url host', request: (t) => json('POST', '/endpoints', { ...validEndpoint(), url: `https://${t}.example.com/` }), stored: true },
-  { name: 'POST /endpoints description', request: (t) => json('POST', '/endpoints', { ...validEndpoint(), description: t }), stored: true, readBack: async (r) => r.body.description },
+  { name: 'POST /endpoints description', request: (t) => json('POST', '/endpoints', { ...validEndpoint(), description: t }), stored: true, readBack: (r) => r.body.description },
   { name: 'POST /endpoints eventTypes[0]', request: (t) => json('POST', '/endpoints', { ...validEndpoint(), eventTypes: [t] }), stored: true },
   { name: 'POST /endpoints channels[0]', request: (t) => json('POST', '/endpoints', { ...validEndpoint(), channels: [t] }), stored: true },
   { name: 'POST /endpoints secret', request: (t) => json('POST', '/endpoints', { ...validEndpoint(), secret: `whsec_${t}` }), stored: true },
   { name: 'POST /endpoints header name', request: (t) => json('POST', '/endpoints', { ...validEndpoint(), headers: { [t]: 'v' } }), stored: true },
-  { name: 'POST /endpoints header value', request: (t) => json('POST', '/endpoints', { ...validEndpoint(), headers: { 'x-h': t } }), stored: true, readBack: async (r) => r.body.headers['x-h'] },
+  { name: 'POST /endpoints header value', request: (t) => json('POST', '/endpoints', { ...validEndpoint(), headers: { 'x-h': t } }), stored: true, readBack: (r) => r.body.headers['x-h'] },
   { name: 'POST /endpoints retrySchedule[0]', request: (t) => json('POST', '/endpoints', { ...validEndpoint(), retrySchedule: [t] }), stored: true },
-  { name: 'POST /endpoints metadata key', request: (t) => json('POST', '/endpoints', { ...validEndpoint(), metadata: { [t]: 1 } }), stored: true, readBack: async (r) => Object.keys(r.body.metadata)[0] },
-  { name: 'POST /endpoints metadata value', request: (t) => json('POST', '/endpoints', { ...validEndpoint(), metadata: { m: [t] } }), stored: true, readBack: async (r) => r.body.metadata.m[0] },
-  { name: 'PATCH /endpoints/:id description', request: (t) => json('PATCH', patchPath(), { description: t }), stored: true, readBack: async (r) => r.body.description },
+  { name: 'POST /endpoints metadata key', request: (t) => json('POST', '/endpoints', { ...validEndpoint(), metadata: { [t]: 1 } }), stored: true, readBack: (r) => Object.keys(r.body.metadata)[0] },
+  { name: 'POST /endpoints metadata value', request: (t) => json('POST', '/endpoints', { ...validEndpoint(), metadata: { m: [t] } }), stored: true, readBack: (r) => r.body.metadata.m[0] },
+  { name: 'PATCH /endpoints/:id description', request: (t) => json('PATCH', patchPath(), { description: t }), stored: true, readBack: (r) => r.body.description },
   { name: 'PATCH /endpoints/:id url', request: (t) => json('PATCH', patchPath(), { url: `https://example.com/${t}` }), stored: true },
-  { name: 'PATCH /endpoints/:id metadata value', request: (t) => json('PATCH', patchPath(), { metadata: { m: t } }), stored: true, readBack: async (r) => r.body.metadata.m },
+  { name: 'PATCH /endpoints/:id metadata value', request: (t) => json('PATCH', patchPath(), { metadata: { m: t } }), stored: true, readBack: (r) => r.body.metadata.m },
   { name: 'PATCH /endpoints/:id eventTypes[0]', request: (t) => json('PATCH', patchPath(), { eventTypes: [t] }), stored: true },
-  { name: 'PUT /event-types/:name description', request: (t) => json('PUT', EVENT_TYPE_PATH, { description: t }), stored: true, readBack: async (r) => r.body.description },
-  { name: 'PUT /event-types/:name schema string', request: (t) => json('PUT', EVENT_TYPE_PATH, { schema: { description: t } }), stored: true, readBack: async (r) => r.body.schema.description },
-  { name: 'PUT /event-types/:name schema key', request: (t) => json('PUT', EVENT_TYPE_PATH, { schema: { properties: { [t]: { type: 'string' } } } }), stored: true, readBack: async (r) => Object.keys(r.body.schema.properties)[0] },
+  { name: 'PUT /event-types/:name description', request: (t) => json('PUT', EVENT_TYPE_PATH, { description: t }), stored: true, readBack: (r) => r.body.description },
+  { name: 'PUT /event-types/:name schema string', request: (t) => json('PUT', EVENT_TYPE_PATH, { schema: { description: t } }), stored: true, readBack: (r) => r.body.schema.description },
+  { name: 'PUT /event-types/:name schema key', request: (t) => json('PUT', EVENT_TYPE_PATH, { schema: { properties: { [t]: { type: 'string' } } } }), stored: true, readBack: (r) => Object.keys(r.body.schema.properties)[0] },
   { name: 'PUT /event-types/:name path name', request: (t) => json('PUT', `/event-types/n${percentBytes(Buffer.from(t))}`, {}), stored: true },
 ];
 

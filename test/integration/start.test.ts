@@ -33,8 +33,8 @@ async function start(env: Record<string, string>): Promise<Started> {
   });
   running.push(child);
   let output = '';
-  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const apiUrl = await waitFor(() => /"api":"(http:\/\/[^"]+)"/.exec(output)?.[1], `hookflow start to be ready; output so far:\n${output}`, 150_000);
   return { child, apiUrl, output: () => output, exited };

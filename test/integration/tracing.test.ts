@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleWorkflowCode } from '@temporalio/worker';
-import { WORKFLOWS_PATH } from '../../src/temporal/worker';
+import { WORKFLOW_BUNDLES } from '../../src/temporal/workflow-bundle';
+import { loadConfig } from '../../src/config';
 import { flushTracing, shutdownTracing, startTracing } from '../../src/tracing';
 import { Receiver, waitFor } from '../support/receiver';
 import { API_KEY, buildEndpoint, buildEvent, startTestStack, uniqueTenant, type TestStack } from '../support/stack';
@@ -74,14 +74,10 @@ beforeAll(async () => {
   process.env.OTEL_EXPORTER_OTLP_ENDPOINT = collector.url();
   process.env.OTEL_EXPORTER_OTLP_PROTOCOL = 'http/json';
   // The same once-per-process tracing that startService picks up below.
-  const tracing = startTracing();
+  const tracing = startTracing(loadConfig().tracing);
   expect(tracing.enabled).toBe(true);
-  const { code } = await bundleWorkflowCode({
-    workflowsPath: WORKFLOWS_PATH,
-    workflowInterceptorModules: tracing.workflowInterceptorModules,
-    logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: console.error },
-  });
-  stack = await startTestStack({}, { workflowBundle: { code } });
+  // The prebuilt bundle a production worker loads when tracing is on: it carries the workflow interceptors.
+  stack = await startTestStack({}, { workflowBundle: { codePath: WORKFLOW_BUNDLES.tracing } });
 });
 
 afterAll(async () => {

@@ -14,11 +14,11 @@ export async function adminDatabaseUrl(embeddedDir: string, log: Logger): Promis
   try {
     await client.connect();
     await client.end();
-    return { url: candidate, stop: async () => undefined };
+    return { url: candidate, stop: () => Promise.resolve() };
   } catch (err) {
     if (process.env.TEST_DATABASE_URL) throw err;
     const embedded = await startEmbeddedPostgres(embeddedDir, log);
-    return { url: embedded.url, stop: embedded.stop };
+    return { url: embedded.url, stop: () => embedded.stop() };
   }
 }
 

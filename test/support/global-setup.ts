@@ -1,13 +1,15 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { bundleWorkflowCode } from '@temporalio/worker';
+import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { freePort } from '../../src/embedded-postgres';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server';
 import { obtainTool } from '../../src/temporal/tools';
-import { WORKFLOWS_PATH } from '../../src/temporal/worker';
+import { WORKFLOW_BUNDLES } from '../../src/temporal/workflow-bundle';
+import { ensureBuilt } from './build';
+import { chromiumMissing } from './chromium';
 import { adminDatabaseUrl, type AdminDatabase } from './database';
 
 declare module 'vitest' {
@@ -21,15 +23,19 @@ declare module 'vitest' {
 
 /**
  * Real parts for every integration test: a Temporal dev server (the same binary `npm start` uses),
- * a Postgres (TEST_DATABASE_URL, the local server, or an embedded one), and the workflow bundle,
- * built once instead of once per worker.
+ * a Postgres (TEST_DATABASE_URL, the local server, or an embedded one), and dist/ as `npm run build`
+ * makes it, whose prebuilt workflow bundle every test worker loads, as production workers do.
+ * What a fresh machine may lack is said first, in one sentence, before anything starts.
  */
 export default async function setup(project: TestProject) {
+  const missing = chromiumMissing();
+  if (missing) throw new Error(missing);
   const log = createLogger('warn');
+  if (await ensureBuilt()) log.warn('dist/ was older than the sources: rebuilt it with `npm run build:server`');
   const dir = mkdtempSync(join(tmpdir(), 'hookflow-test-'));
   // Run as root, Postgres runs as the postgres user, which must be able to reach its data dir.
   chmodSync(dir, 0o755);
-  const binary = await obtainTool('temporal', log);
+  const binary = await obtainTool('temporal', loadConfig().tools, log);
   if (!binary) throw new Error('No Temporal CLI: set TEMPORAL_CLI_PATH, put temporal on PATH, or install Go.');
 
   let server: DevServer | undefined;
@@ -40,13 +46,9 @@ export default async function setup(project: TestProject) {
       startDevServer({ binary, dataDir: join(dir, 'temporal'), port, uiPort, namespace: 'default', log }),
       adminDatabaseUrl(join(dir, 'postgres'), log),
     ]);
-    const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
-    const bundlePath = join(dir, 'workflow-bundle.js');
-    writeFileSync(bundlePath, code);
-
     project.provide('temporalAddress', server.address);
     project.provide('temporalBinary', binary);
-    project.provide('workflowBundlePath', bundlePath);
+    project.provide('workflowBundlePath', WORKFLOW_BUNDLES.plain);
     project.provide('adminDatabaseUrl', database.url);
   } catch (err) {
     await server?.stop();
@@ -59,5 +61,3 @@ export default async function setup(project: TestProject) {
     rmSync(dir, { recursive: true, force: true });
   };
 }
-
-const quietLogger = { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: console.error };

@@ -8,8 +8,8 @@ export async function startNpm(script: string, env: Record<string, string>, read
   const args = script === 'start' ? ['start'] : ['run', script];
   const child = spawn('npm', args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let output = '';
-  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const ready = await waitFor(() => readyPattern.exec(output) ?? (child.exitCode !== null ? null : undefined), `npm ${args.join(' ')} to be ready`, 150_000);
   if (!ready) throw new Error(`npm ${args.join(' ')} exited:\n${output}`);

@@ -87,7 +87,7 @@ describe('docker-compose.yml', () => {
     for (const role of ['api', 'worker'] as const) {
       const script = words(packageJson.scripts[role]);
       const entry = script.at(-2)!;
-      expect(entry).toBe('src/cli/main.ts');
+      expect(entry).toBe('bin/hookflow.js');
       expect(words(services[role]!.command).at(-2), role).toBe(entry);
       expect(existsSync(new URL(entry, root))).toBe(true);
     }
@@ -172,9 +172,17 @@ describe('Dockerfile', () => {
   });
 
   it('defaults to the api role and checks its health', () => {
-    expect(named('CMD').at(-1)).toMatch(/src\/cli\/main\.ts"?,?\s*"?api"?\s*\]?$/);
+    expect(named('CMD').at(-1)).toMatch(/bin\/hookflow\.js"?,?\s*"?api"?\s*\]?$/);
     expect(named('HEALTHCHECK').at(-1)).toMatch(/\/healthz/);
     expect(named('EXPOSE').join(' ')).toMatch(/\b3000\b/);
+  });
+
+  it('runs what a build stage compiled, on production dependencies without the optional ones', () => {
+    const run = named('RUN').join('\n');
+    expect(run).toMatch(/npm run build\b/);
+    expect(run).toMatch(/npm ci\b.*--omit=dev\b.*--omit=optional\b/);
+    expect(named('COPY').join('\n')).toMatch(/--from=\S+ \/app\/dist \.\/dist/);
+    expect(instructions.join('\n')).not.toMatch(/\btsx\b/);
   });
 
   it('has a build context that holds everything the roles load', () => {
@@ -184,7 +192,7 @@ describe('Dockerfile', () => {
       .map((line) => line.trim())
       .filter((line) => line && !line.startsWith('#'));
     expect(patterns[0]).toBe('*');
-    for (const path of ['package.json', 'package-lock.json', 'tsconfig.json', 'src', 'workflows', 'activities']) {
+    for (const path of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'src', 'workflows', 'activities', 'bin']) {
       expect(patterns, path).toContain(`!${path}`);
     }
   });

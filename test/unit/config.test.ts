@@ -1,5 +1,7 @@
 import { describe, it, expect } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadClientConfig, loadConfig } from '../../src/config';
 
 describe('loadConfig defaults', () => {
   const config = loadConfig({});
@@ -65,5 +67,60 @@ describe('loadConfig parsing', () => {
   ])('%s=%s throws a ConfigError naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);
+  });
+
+  // Each is accepted by the duration syntax and means nonsense at zero (no attempt, no backoff, no endpoint).
+  it.each(['RETRY_EXPIRY', 'DELIVERY_TIMEOUT', 'ENDPOINT_DISABLE_AFTER', 'RETRY_INITIAL_INTERVAL', 'RETRY_MAX_INTERVAL', 'RETENTION', 'RETENTION_INTERVAL'])(
+    '%s=0s is refused with a sentence naming the variable',
+    (name) => {
+      for (const zero of ['0s', '0ms', '0d']) {
+        expect(() => loadConfig({ [name]: zero })).toThrow(ConfigError);
+        expect(() => loadConfig({ [name]: zero })).toThrow(new RegExp(`^Invalid configuration: ${name} must be longer than 0 \\(default \\w+\\): "${zero}" would `));
+      }
+    },
+  );
+
+  it('still accepts the shortest durations above zero', () => {
+    const config = loadConfig({ DELIVERY_TIMEOUT: '1ms', RETRY_INITIAL_INTERVAL: '1ms', RETRY_MAX_INTERVAL: '1s', RETRY_EXPIRY: '1s', ENDPOINT_DISABLE_AFTER: '1ms' });
+    expect(config.delivery).toMatchObject({ timeoutMs: 1, initialIntervalMs: 1, maxIntervalMs: 1_000, expiryMs: 1_000, disableAfterMs: 1 });
+  });
+});
+
+describe('settings other modules used to read from process.env themselves', () => {
+  it('tracing: off without an endpoint; the traces protocol wins over the general one', () => {
+    expect(loadConfig({}).tracing).toEqual({ endpoint: undefined, protocol: 'http/protobuf' });
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: ' http://127.0.0.1:4318 ', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json' }).tracing).toEqual({
+      endpoint: 'http://127.0.0.1:4318',
+      protocol: 'http/json',
+    });
+  });
+
+  it('tools: explicit paths, then PATH, then HOOKFLOW_TOOLS_DIR, XDG_CACHE_HOME/hookflow/bin or ~/.cache/hookflow/bin', () => {
+    expect(loadConfig({ TEMPORAL_CLI_PATH: '/opt/temporal', PATH: '/bin:/usr/bin', HOOKFLOW_TOOLS_DIR: '/tools' }).tools).toEqual({
+      paths: { temporal: '/opt/temporal', tctl: undefined },
+      cacheDir: '/tools',
+      searchPath: '/bin:/usr/bin',
+    });
+    expect(loadConfig({ XDG_CACHE_HOME: '/cache' }).tools.cacheDir).toBe('/cache/hookflow/bin');
+    expect(loadConfig({}).tools.cacheDir).toBe(join(homedir(), '.cache', 'hookflow', 'bin'));
+  });
+});
+
+describe('loadClientConfig', () => {
+  it('reaches the local service on PORT by default, with the first of API_KEYS', () => {
+    expect(loadClientConfig({})).toEqual({ apiUrl: 'http://127.0.0.1:3000', apiKey: undefined, dataDir: './.hookflow' });
+    expect(loadClientConfig({ PORT: '8080', API_KEYS: ' a-key , b-key' })).toMatchObject({ apiUrl: 'http://127.0.0.1:8080', apiKey: 'a-key' });
+  });
+
+  it('prefers HOOKFLOW_API_URL and HOOKFLOW_API_KEY, and ignores the service-only settings', () => {
+    expect(loadClientConfig({ HOOKFLOW_API_URL: 'https://hooks.example.com/', HOOKFLOW_API_KEY: 'mine', API_KEYS: 'theirs', RETRY_EXPIRY: 'soon' })).toMatchObject({
+      apiUrl: 'https://hooks.example.com',
+      apiKey: 'mine',
+    });
+  });
+
+  it('names a bad PORT', () => {
+    expect(() => loadClientConfig({ PORT: 'abc' })).toThrow(ConfigError);
+    expect(() => loadClientConfig({ PORT: 'abc' })).toThrow('PORT');
   });
 });

@@ -1,13 +1,13 @@
 import { ROOT_CONTEXT, context, createContextKey, propagation, trace } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/config';
+import { ConfigError, loadConfig } from '../../src/config';
 import { startTracing } from '../../src/tracing';
 
 /** Without OTEL_EXPORTER_OTLP_ENDPOINT, tracing is off and leaves OpenTelemetry's globals alone. */
 describe('startTracing', () => {
   it('registers nothing when OTEL_EXPORTER_OTLP_ENDPOINT is unset or empty', () => {
     for (const env of [{}, { OTEL_EXPORTER_OTLP_ENDPOINT: '  ', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }]) {
-      const tracing = startTracing(undefined, env);
+      const tracing = startTracing(loadConfig(env).tracing);
       expect(tracing.enabled).toBe(false);
       expect(tracing.tracer).toBeUndefined();
       expect(tracing.clientInterceptors).toBeUndefined();
@@ -24,9 +24,10 @@ describe('startTracing', () => {
   });
 
   it('refuses an endpoint that is not an http(s) URL, and gRPC, naming the variable', () => {
-    expect(() => startTracing(undefined, { OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' })).toThrow(ConfigError);
-    expect(() => startTracing(undefined, { OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' })).toThrow(/OTEL_EXPORTER_OTLP_ENDPOINT/);
-    expect(() => startTracing(undefined, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4317', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).toThrow(
+    const start = (env: Record<string, string>) => startTracing(loadConfig(env).tracing);
+    expect(() => start({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' })).toThrow(ConfigError);
+    expect(() => start({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' })).toThrow(/OTEL_EXPORTER_OTLP_ENDPOINT/);
+    expect(() => start({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4317', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).toThrow(
       /OTEL_EXPORTER_OTLP_PROTOCOL must be http\/protobuf or http\/json, not "grpc"/,
     );
     // A refused configuration registered nothing either.

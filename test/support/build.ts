@@ -1,0 +1,34 @@
+import { execFile } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { PACKAGE_ROOT } from '../../src/paths';
+import { WORKFLOW_BUNDLES } from '../../src/temporal/workflow-bundle';
+
+const SOURCES = ['src', 'activities', 'workflows', 'bin', 'package.json', 'tsconfig.json', 'tsconfig.build.json'];
+
+function newest(path: string): number {
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  return Math.max(stat.mtimeMs, ...readdirSync(path).map((name) => newest(join(path, name))));
+}
+
+function builtAt(): number {
+  try {
+    return Math.min(...Object.values(WORKFLOW_BUNDLES).map((path) => statSync(path).mtimeMs));
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Tests that start hookflow as a user does (`npm start`, the `hookflow` command, `npm run temporal`) run
+ * dist/, and the others load its prebuilt workflow bundle: `npm run build:server` runs first whenever a
+ * source changed after the last build (the bundles are written last), so no test runs older code.
+ */
+export async function ensureBuilt(): Promise<boolean> {
+  const changed = Math.max(...SOURCES.map((path) => newest(join(PACKAGE_ROOT, path))));
+  if (builtAt() >= changed) return false;
+  await promisify(execFile)('npm', ['run', '--silent', 'build:server'], { cwd: PACKAGE_ROOT, maxBuffer: 16 * 1024 * 1024 });
+  return true;
+}

