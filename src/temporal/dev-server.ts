@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, createServer } from 'node:net';
@@ -6,6 +6,7 @@ import { Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment, type EphemeralServerExecutable } from '@temporalio/testing';
 import { SEARCH_ATTRIBUTES, SEARCH_ATTRIBUTE_FLAGS } from '../../workflows/ids';
 import type { Logger } from '../logger';
+import { spawnEmbedded } from '../processes';
 import { exitReason, type EmbeddedProcess } from '../supervisor';
 
 export type DevServer = EmbeddedProcess & { address: string; uiUrl: string };
@@ -45,13 +46,13 @@ export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
   ];
   await waitForFreePort(o.port, 'TEMPORAL_DEV_PORT');
   await waitForFreePort(o.uiPort, 'TEMPORAL_UI_PORT');
-  const child = spawn(o.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnEmbedded(o.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-8_000);
   };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
   const exited = exitReason(child);
 
   try {
