@@ -86,6 +86,9 @@ export async function createDeliveryWorker(o: {
     activities,
     ...o.tracing?.workerOptions(o.workflowBundle ? 'prebuilt' : 'workflowsPath'),
     shutdownGraceTime: '5s',
+    // A stop must end: a local activity waiting for a Postgres that has died would hold it forever.
+    // What was in flight stays with Temporal and runs again on the next worker.
+    shutdownForceTime: '15s',
   });
   let running: Promise<void> | undefined;
   return {

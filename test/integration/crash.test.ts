@@ -55,13 +55,18 @@ async function stream(apiUrl: string, key: string, tenantId: string, stop: () =>
   await Promise.all(senders);
 }
 
-/** What /healthz and /readyz answer, four times a second, until stopped. */
+/** What /healthz and /readyz answer, four times a second, until stopped: counts, and each change with its time. */
 function watchHealth(apiUrl: string) {
-  const seen = { healthz: new Map<number, number>(), readyz: new Map<number, number>() };
+  const counts = { healthz: new Map<number, number>(), readyz: new Map<number, number>() };
+  const last: Record<string, number> = {};
+  const changes: string[] = [];
+  const since = Date.now();
   let stopped = false;
   const ask = async (path: 'healthz' | 'readyz') => {
     const status = await fetch(`${apiUrl}/${path}`, { signal: AbortSignal.timeout(5_000) }).then((r) => r.status, () => 0);
-    seen[path].set(status, (seen[path].get(status) ?? 0) + 1);
+    counts[path].set(status, (counts[path].get(status) ?? 0) + 1);
+    if (last[path] !== status) changes.push(`${path} ${status} at ${((Date.now() - since) / 1000).toFixed(1)} s`);
+    last[path] = status;
   };
   const loop = (async () => {
     while (!stopped) {
@@ -70,11 +75,10 @@ function watchHealth(apiUrl: string) {
     }
   })();
   return {
-    seen,
     async stop() {
       stopped = true;
       await loop;
-      return { healthz: Object.fromEntries(seen.healthz), readyz: Object.fromEntries(seen.readyz) };
+      return { healthz: Object.fromEntries(counts.healthz), readyz: Object.fromEntries(counts.readyz), changes };
     },
   };
 }
@@ -180,6 +184,19 @@ function lastPid(output: string, pattern: RegExp): number {
   return pids.at(-1)!;
 }
 
+/** The exit code, or an error with the end of the log if the process is still running after `ms`. */
+async function exitCode(p: HookflowProcess, ms: number): Promise<number | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`still running after ${ms} ms:\n${p.output().slice(-6_000)}`)), ms);
+  });
+  try {
+    return await Promise.race([p.exited, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function crashEnv(dataDir: string, extra: Record<string, string> = {}) {
   return {
     HOOKFLOW_DATA_DIR: dataDir, PORT: '0', API_KEYS: 'crash-key', ALLOW_PRIVATE_NETWORK: 'true', LOG_LEVEL: 'info',
@@ -192,7 +209,7 @@ describe.each(EMBEDDED)('SIGKILL of the embedded $name while events stream in', 
   const dataDir = mkdtempSync(join(tmpdir(), 'hookflow-child-'));
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  it('restarts it on the same data, says 503 on /readyz meanwhile, and delivers every accepted event', async () => {
+  it('restarts it on the same data, keeps /healthz at 200 and /readyz at 200 or 503, and delivers every accepted event', async () => {
     const receiver = await Receiver.start(() => ({ status: 200, delayMs: 100 }));
     try {
       const p = await startNpm('start', await crashEnv(dataDir), /"api":"http/);
@@ -216,12 +233,15 @@ describe.each(EMBEDDED)('SIGKILL of the embedded $name while events stream in', 
       await waitFor(async () => (await fetch(`${p.apiUrl}/readyz`)).status === 200 || undefined, '/readyz to say ready again');
       const seen = await health.stop();
       const figures = tally(accepted, receiver);
-      console.log(`[reliability] SIGKILL embedded ${name}: ${JSON.stringify({ ...figures, undeliveredAtKill: atKill.lost, healthz: seen.healthz, readyz: seen.readyz })}`);
+      console.log(`[reliability] SIGKILL embedded ${name}: ${JSON.stringify({ ...figures, undeliveredAtKill: atKill.lost, healthz: seen.healthz, readyz: seen.readyz, changes: seen.changes })}`);
 
       expect(figures.lost).toBe(0);
-      // Alive throughout (it is repairing itself), not ready while the part is away.
+      // Alive throughout (it is repairing itself); ready or not, never an error or silence.
       expect(Object.keys(seen.healthz)).toEqual(['200']);
-      expect(seen.readyz[503]).toBeGreaterThan(0);
+      expect(Object.keys(seen.readyz).filter((status) => status !== '200' && status !== '503')).toEqual([]);
+      // Postgres is away for at least the 1 s before the restart, and /readyz's query fails at once. The
+      // Temporal client retries within /readyz's 2 s deadline, and the dev server is back within about that.
+      if (name === 'Postgres') expect(seen.readyz[503]).toBeGreaterThan(0);
       expect(p.output()).toMatch(new RegExp(`"reason":"signal SIGKILL".*"msg":"embedded ${name} died \\(signal SIGKILL\\); restarting it on the same data"`));
       process.kill(-p.child.pid!, 'SIGINT');
       expect(await p.exited).toBe(0);
@@ -249,7 +269,7 @@ describe('EMBEDDED_RESTARTS=0: a dead part stops hookflow', () => {
       await waitFor(() => accepted.length >= 20 && receiver.received.length >= 5, 'deliveries in flight', 60_000);
       process.kill(lastPid(first.output(), EMBEDDED[0]!.pid), 'SIGKILL');
 
-      expect(await first.exited).toBe(1);
+      expect(await exitCode(first, 60_000)).toBe(1);
       done = true;
       await sending;
       const atExit = tally(accepted, receiver);
