@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
@@ -94,4 +95,41 @@ describe('npm start', () => {
     expect(second.output()).not.toContain(key!);
     expect(second.output()).not.toContain(secret);
   }, 400_000);
+});
+
+describe('npm start that cannot start', () => {
+  it('logs the cause (message and stack) at fatal before it exits 1, and leaves nothing running', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hookflow-fail-'));
+    // Another program holds the dev server's port for good.
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const port = (holder.address() as AddressInfo).port;
+    try {
+      const child = spawn('npm', ['start'], {
+        env: { ...process.env, HOOKFLOW_DATA_DIR: dir, PORT: '0', API_KEYS: 'k', TEMPORAL_CLI_PATH: inject('temporalBinary'), TEMPORAL_DEV_PORT: String(port), TEMPORAL_UI_PORT: String(await freePort()) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      });
+      running.push(child);
+      let output = '';
+      child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+      child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+      const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+      expect(code).toBe(1);
+      const fatal = output
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as { level: number; msg: string; err?: { message: string; stack: string } })
+        .find((line) => line.level === 60);
+      const sentence = `Port ${port} (TEMPORAL_DEV_PORT) is still in use after 15 s: stop the program using it or set TEMPORAL_DEV_PORT to a free port.`;
+      expect(fatal?.msg).toBe(`start-up failed: ${sentence}`);
+      expect(fatal?.err?.message).toBe(sentence);
+      expect(fatal?.err?.stack).toContain('dev-server.ts');
+      // The Postgres it had started is stopped again.
+      await waitFor(() => processesOn(dir).length === 0 || undefined, 'no process left on the data dir', 20_000);
+    } finally {
+      holder.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
