@@ -153,6 +153,7 @@ const envSchema = z.object({
   TEMPORAL_UI_PORT: integer('TEMPORAL_UI_PORT', 8233, 1, 65_535),
   TEMPORAL_METRICS_ADDRESS: bindAddress('TEMPORAL_METRICS_ADDRESS'),
   HOOKFLOW_DATA_DIR: z.string().trim().min(1).default('./.hookflow'),
+  EMBEDDED_RESTARTS: integer('EMBEDDED_RESTARTS', 6, 0, 100),
   DELIVERY_TIMEOUT: duration('DELIVERY_TIMEOUT', '30s', 'fail every attempt before its request is sent'),
   RETRY_INITIAL_INTERVAL: duration('RETRY_INITIAL_INTERVAL', '5s', 'retry a failed delivery at once, without backing off'),
   RETRY_BACKOFF_COEFFICIENT: z
@@ -224,6 +225,11 @@ export type Config = {
     metricsAddress: string | undefined;
   };
   dataDir: string;
+  /**
+   * How many times in a row `hookflow start` restarts a dead embedded Postgres or Temporal before it
+   * stops and exits non-zero; 0 leaves every restart to the process manager.
+   */
+  embeddedRestarts: number;
   delivery: {
     timeoutMs: number;
     initialIntervalMs: number;
@@ -329,6 +335,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       metricsAddress: e.TEMPORAL_METRICS_ADDRESS,
     },
     dataDir: e.HOOKFLOW_DATA_DIR,
+    embeddedRestarts: e.EMBEDDED_RESTARTS,
     delivery: {
       timeoutMs: e.DELIVERY_TIMEOUT,
       initialIntervalMs: e.RETRY_INITIAL_INTERVAL,

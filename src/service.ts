@@ -9,10 +9,11 @@ import { createApp } from './api/app';
 import { ConfigError, type Config } from './config';
 import { useSecretBox } from './db/endpoints';
 import { createPool, migrate } from './db/pool';
-import { startEmbeddedPostgres } from './embedded-postgres';
+import { freePort, startEmbeddedPostgres } from './embedded-postgres';
 import type { Logger } from './logger';
 import { createMetrics } from './metrics';
 import { createSecretBox } from './secret-box';
+import { supervise } from './supervisor';
 import { startDevServer, startSdkDevServer } from './temporal/dev-server';
 import { ensureRetentionSchedule } from './temporal/retention-schedule';
 import { obtainTool } from './temporal/tools';
@@ -27,6 +28,11 @@ export type Service = {
   temporalAddress: string;
   temporalUiUrl?: string;
   databaseUrl: string;
+  /**
+   * Resolves when a part fails for good: the worker stopped by itself, or an embedded process died
+   * and could not be restarted. The CLI then stops the rest and exits non-zero.
+   */
+  failed: Promise<Error>;
   stop(): Promise<void>;
 };
 
@@ -47,9 +53,19 @@ export type ServiceOptions = {
 export async function startService(config: Config, o: ServiceOptions): Promise<Service> {
   const { log } = o;
   const stops: (() => Promise<unknown>)[] = [];
+  let stopping = false;
   const stop = async () => {
+    stopping = true;
     for (const fn of stops.reverse()) await fn().catch((err) => log.warn({ err }, 'error while stopping'));
   };
+  let reportFailure: (err: Error) => void = () => undefined;
+  const failed = new Promise<Error>((resolveFailed) => {
+    reportFailure = (err) => {
+      if (!stopping) resolveFailed(err);
+    };
+  });
+  // A child that exits while the service stops (Ctrl-C reaches the whole process group) is not restarted.
+  const supervision = { log, attempts: config.embeddedRestarts, onGiveUp: (err: Error) => reportFailure(err), isStopping: () => stopping };
   try {
     // Off (and no-ops) unless OTEL_EXPORTER_OTLP_ENDPOINT is set; spans still buffered are sent at stop.
     const tracing = startTracing(config.tracing, log);
@@ -58,9 +74,10 @@ export async function startService(config: Config, o: ServiceOptions): Promise<S
     let databaseUrl = config.databaseUrl;
     if (!databaseUrl) {
       if (!o.embedded) throw new ConfigError('DATABASE_URL must be set for this role (only `hookflow start` embeds Postgres).');
-      const embedded = await startEmbeddedPostgres(join(dataDir, 'postgres'), log);
+      const port = await freePort();
+      const embedded = await supervise({ name: 'Postgres', ...supervision, start: () => startEmbeddedPostgres(join(dataDir, 'postgres'), log, port) });
       stops.push(() => embedded.stop());
-      databaseUrl = embedded.url;
+      databaseUrl = embedded.current().url;
     }
     await migrate(databaseUrl, log);
 
@@ -73,12 +90,14 @@ export async function startService(config: Config, o: ServiceOptions): Promise<S
         dataDir: join(dataDir, 'temporal'), port: config.temporal.devPort, uiPort: config.temporal.uiPort, namespace: config.temporal.namespace, log,
       };
       if (!binary) log.warn('no Temporal CLI and no Go: downloading the dev server through the Temporal SDK');
-      const server = binary
-        ? await startDevServer({ binary, ...serverOptions })
-        : await startSdkDevServer({ executable: { type: 'cached-download' }, ...serverOptions });
+      const server = await supervise({
+        name: 'Temporal dev server',
+        ...supervision,
+        start: () => (binary ? startDevServer({ binary, ...serverOptions }) : startSdkDevServer({ executable: { type: 'cached-download' }, ...serverOptions })),
+      });
       stops.push(() => server.stop());
-      temporalAddress = server.address;
-      temporalUiUrl = server.uiUrl;
+      temporalAddress = server.current().address;
+      temporalUiUrl = server.current().uiUrl;
     }
 
     const db = createPool(databaseUrl);
@@ -90,10 +109,11 @@ export async function startService(config: Config, o: ServiceOptions): Promise<S
     if (o.roles.includes('worker')) {
       const worker = await createDeliveryWorker({ config, address: temporalAddress, db, log, metrics, workflowBundle: o.workflowBundle, tracing });
       stops.push(() => worker.shutdown());
-      worker.run().catch((err) => {
-        log.fatal({ err }, 'worker stopped unexpectedly');
-        process.exitCode = 1;
-      });
+      // A worker that stops by itself leaves accepted events undelivered: the service must not go on as if alive.
+      worker.run().then(
+        () => reportFailure(new Error('the worker stopped by itself')),
+        (err: unknown) => reportFailure(new Error(`the worker failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err })),
+      );
       await ensureRetentionSchedule({ address: temporalAddress, config, log });
       const reconciler = await startReconciler({ address: temporalAddress, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, db, log });
       stops.push(() => reconciler.stop());
@@ -120,7 +140,7 @@ export async function startService(config: Config, o: ServiceOptions): Promise<S
       apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       log.info({ url: apiUrl }, 'API listening');
     }
-    return { apiUrl, temporalAddress, temporalUiUrl, databaseUrl, stop };
+    return { apiUrl, temporalAddress, temporalUiUrl, databaseUrl, failed, stop };
   } catch (err) {
     await stop();
     throw err;

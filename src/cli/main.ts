@@ -25,8 +25,8 @@ program
   .description('Apply database migrations to DATABASE_URL and exit')
   .action(async () => {
     const { config, log } = setup();
-    if (!config.databaseUrl) fail(log, new ConfigError('DATABASE_URL must be set for `hookflow migrate`.'));
-    await migrate(config.databaseUrl, log);
+    if (!config.databaseUrl) await fail(log, new ConfigError('DATABASE_URL must be set for `hookflow migrate`.'));
+    await migrate(config.databaseUrl!, log);
     log.info('migrations applied');
   });
 
@@ -134,16 +134,31 @@ function setup(): { config: Config; log: Logger } {
   }
 }
 
-function fail(log: Logger, err: unknown): never {
+/**
+ * Every start-up failure says why, in the log line itself (message and stack), and the line is
+ * written out before the process exits: pino may still hold it in a buffer or a transport thread.
+ */
+async function fail(log: Logger, err: unknown): Promise<never> {
   if (err instanceof ConfigError) process.stderr.write(`${err.message}\n`);
-  else log.fatal({ err }, 'start-up failed');
+  else {
+    const error = err instanceof Error ? err : new Error(`non-Error thrown: ${String(err)}`);
+    log.fatal({ err: error }, `start-up failed: ${error.message}`);
+    await flush(log);
+  }
   process.exit(err instanceof ConfigError ? 2 : 1);
 }
+
+function flush(log: Logger): Promise<void> {
+  return new Promise((resolveFlush) => log.flush(() => resolveFlush()));
+}
+
+/** npm forwards the Ctrl-C the terminal also sent to node; a signal this soon after the first is that copy. */
+const SAME_REQUEST_MS = 2_000;
 
 async function run(roles: Role[], embedded: boolean): Promise<void> {
   const { config, log } = setup();
   if (roles.includes('api') && config.apiKeys.length === 0) {
-    if (!embedded) fail(log, new ConfigError('API_KEYS must be set for `hookflow api`: a comma-separated list of bearer tokens.'));
+    if (!embedded) await fail(log, new ConfigError('API_KEYS must be set for `hookflow api`: a comma-separated list of bearer tokens.'));
     const { key, created, path } = embeddedApiKey(config.dataDir);
     config.apiKeys = [key];
     // Printed on purpose, once, the way the contract asks; never through the logger.
@@ -153,14 +168,20 @@ async function run(roles: Role[], embedded: boolean): Promise<void> {
 
   let service: Service | undefined;
   let stopping = false;
+  let stoppingSince = 0;
   const shutdown = async (signal: string) => {
     if (stopping) {
-      log.warn('second signal: exiting now');
+      if (Date.now() - stoppingSince < SAME_REQUEST_MS) return log.info({ signal }, 'already stopping');
+      log.warn({ signal }, 'second signal: exiting now');
+      await flush(log);
       process.exit(130);
     }
     stopping = true;
+    stoppingSince = Date.now();
     log.info({ signal }, 'stopping; work in flight stays with Temporal');
     await service?.stop();
+    log.info('stopped cleanly');
+    await flush(log);
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
@@ -169,9 +190,21 @@ async function run(roles: Role[], embedded: boolean): Promise<void> {
   try {
     service = await startService(config, { roles, embedded, log });
   } catch (err) {
-    fail(log, err);
+    return fail(log, err);
   }
   if (stopping) return;
+  // A role that dies, or an embedded process that cannot be restarted, stops everything with a
+  // non-zero exit, so a process manager (systemd, Docker, Kubernetes) restarts hookflow.
+  void service.failed.then(async (err) => {
+    if (stopping) return;
+    stopping = true;
+    stoppingSince = Date.now();
+    log.fatal({ err }, `stopping: ${err.message}`);
+    await service.stop();
+    log.info('stopped after the failure; exiting with code 1');
+    await flush(log);
+    process.exit(1);
+  });
   log.info(
     { api: service.apiUrl, temporalUi: service.temporalUiUrl, temporal: service.temporalAddress },
     `hookflow ${roles.join(' + ')} ready${service.apiUrl ? ` — API ${service.apiUrl}` : ''}${service.temporalUiUrl ? ` — Temporal UI ${service.temporalUiUrl}` : ''}`,

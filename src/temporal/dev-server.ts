@@ -1,13 +1,19 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { connect, createServer } from 'node:net';
 import { Connection } from '@temporalio/client';
 import type { EphemeralServerExecutable } from '@temporalio/testing';
 import { SEARCH_ATTRIBUTES, SEARCH_ATTRIBUTE_FLAGS } from '../../workflows/ids';
 import type { Logger } from '../logger';
 import { whenMissing } from '../optional-dependency';
+import { spawnEmbedded } from '../processes';
+import { exitReason, type EmbeddedProcess } from '../supervisor';
 
-export type DevServer = { address: string; uiUrl: string; stop(): Promise<void> };
+export type DevServer = EmbeddedProcess & { address: string; uiUrl: string };
+
+/** How long a start waits for the ports of a killed predecessor to be released. */
+const PORT_WAIT_MS = 15_000;
 
 export type DevServerOptions = {
   binary: string;
@@ -39,14 +45,16 @@ export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
     ...SEARCH_ATTRIBUTE_FLAGS.flatMap((flag) => ['--search-attribute', flag]),
     ...(o.namespace === 'default' ? [] : ['--namespace', o.namespace]),
   ];
-  const child = spawn(o.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  await waitForFreePort(o.port, 'TEMPORAL_DEV_PORT');
+  await waitForFreePort(o.uiPort, 'TEMPORAL_UI_PORT');
+  const child = spawnEmbedded(o.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-8_000);
   };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const exited = exitReason(child);
 
   try {
     await waitUntilServing(address, o.namespace, exited, () => output);
@@ -54,8 +62,8 @@ export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
     await stopChild(child, exited);
     throw err;
   }
-  o.log.info({ address, ui: `http://127.0.0.1:${o.uiPort}` }, 'Temporal dev server ready');
-  return { address, uiUrl: `http://127.0.0.1:${o.uiPort}`, stop: () => stopChild(child, exited) };
+  o.log.info({ address, ui: `http://127.0.0.1:${o.uiPort}`, serverPid: child.pid }, 'Temporal dev server ready');
+  return { address, uiUrl: `http://127.0.0.1:${o.uiPort}`, exited, stop: () => stopChild(child, exited) };
 }
 
 /**
@@ -83,22 +91,74 @@ export async function startSdkDevServer(o: Omit<DevServerOptions, 'binary'> & { 
   });
   const address = `127.0.0.1:${o.port}`;
   o.log.info({ address, ui: `http://127.0.0.1:${o.uiPort}` }, 'Temporal dev server (SDK download) ready');
-  return { address, uiUrl: `http://127.0.0.1:${o.uiPort}`, stop: () => env.teardown() };
+  let stopped = false;
+  return {
+    address,
+    uiUrl: `http://127.0.0.1:${o.uiPort}`,
+    exited: refusedFor(o.port, () => stopped),
+    stop: async () => {
+      stopped = true;
+      await env.teardown();
+    },
+  };
+}
+
+/**
+ * The SDK keeps its server process to itself, so its death shows as the port refusing connections
+ * three times in a row, two seconds apart.
+ */
+async function refusedFor(port: number, stopped: () => boolean): Promise<string> {
+  let refusals = 0;
+  while (refusals < 3) {
+    await new Promise((r) => setTimeout(r, 2_000).unref());
+    if (stopped()) return 'stopped';
+    refusals = (await accepts(port)) ? 0 : refusals + 1;
+  }
+  return `port ${port} refuses connections`;
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * A killed predecessor's dev server may hold the ports for a moment after its parent is gone;
+ * a port that stays taken is another program's, and the sentence names the variable to change.
+ */
+async function waitForFreePort(port: number, variable: string): Promise<void> {
+  const deadline = Date.now() + PORT_WAIT_MS;
+  for (;;) {
+    const free = await new Promise<boolean>((resolve) => {
+      const probe = createServer();
+      probe.once('error', () => resolve(false));
+      probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+    });
+    if (free) return;
+    if (Date.now() > deadline) throw new Error(`Port ${port} (${variable}) is still in use after ${PORT_WAIT_MS / 1000} s: stop the program using it or set ${variable} to a free port.`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }
 
 /**
  * Ready means a namespace call and a visibility query answer, not just an open port: after a crash the
  * server accepts connections for a while before its shards are owned again ("not enough hosts").
  */
-async function waitUntilServing(address: string, namespace: string, exited: Promise<number | null>, output: () => string): Promise<void> {
+async function waitUntilServing(address: string, namespace: string, exited: Promise<string>, output: () => string): Promise<void> {
   const deadline = Date.now() + 120_000;
-  let exitCode: number | null | undefined;
-  void exited.then((code) => {
-    exitCode = code;
+  let exitedWith: string | undefined;
+  void exited.then((reason) => {
+    exitedWith = reason;
   });
   let lastError: unknown;
   while (Date.now() < deadline) {
-    if (exitCode !== undefined) throw new Error(`temporal server start-dev exited with code ${exitCode}:\n${output()}`);
+    if (exitedWith !== undefined) throw new Error(`temporal server start-dev exited (${exitedWith}):\n${output()}`);
     try {
       const connection = await Connection.connect({ address, connectTimeout: 1_000 });
       try {
@@ -116,7 +176,7 @@ async function waitUntilServing(address: string, namespace: string, exited: Prom
   throw new Error(`Temporal dev server at ${address} did not become ready in 120 s: ${String(lastError)}\n${output()}`);
 }
 
-async function stopChild(child: ChildProcess, exited: Promise<number | null>): Promise<void> {
+async function stopChild(child: ChildProcess, exited: Promise<string>): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   child.kill('SIGTERM');
   const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);

@@ -92,6 +92,9 @@ export async function createDeliveryWorker(o: {
     // let 40 slow receivers stall every workflow; these let WORKER_MAX_CONCURRENT_DELIVERIES attempts wait.
     maxConcurrentWorkflowTaskExecutions: o.config.worker.maxConcurrentDeliveries,
     maxConcurrentLocalActivityExecutions: o.config.worker.maxConcurrentDeliveries,
+    // A stop must end: a local activity waiting for a Postgres that has died would hold it forever.
+    // What was in flight stays with Temporal and runs again on the next worker.
+    shutdownForceTime: '15s',
   });
   let running: Promise<void> | undefined;
   return {

@@ -1,11 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { generateSecret } from '../../src/webhooks/signing';
 import { freePort } from '../../src/embedded-postgres';
+import { processesOn } from '../support/processes';
 import { Receiver, waitFor } from '../support/receiver';
 
 /**
@@ -40,16 +42,24 @@ async function start(env: Record<string, string>): Promise<Started> {
   return { child, apiUrl, output: () => output, exited };
 }
 
-async function stopWithSigint(s: Started): Promise<number> {
+/**
+ * Ctrl-C as a terminal sends it: SIGINT to the whole foreground process group (npm, node, the Temporal
+ * dev server and Postgres), and npm forwards its copy to node as well. One Ctrl-C is one clean stop.
+ */
+async function stopWithCtrlC(s: Started): Promise<number> {
   const before = Date.now();
-  s.child.kill('SIGINT');
+  process.kill(-s.child.pid!, 'SIGINT');
   const code = await s.exited;
   expect(code).toBe(0);
+  expect(s.output()).toContain('"msg":"stopped cleanly"');
+  expect(s.output()).not.toContain('exiting now');
+  expect(s.output()).not.toMatch(/died|restarting it/);
+  await waitFor(() => processesOn(dataDir).length === 0 || undefined, 'no process left on the data dir', 20_000);
   return Date.now() - before;
 }
 
 describe('npm start', () => {
-  it('runs the whole service, stops on Ctrl-C, and keeps its data across a restart', async () => {
+  it('runs the whole service, stops cleanly on one Ctrl-C, and keeps its data across a restart', async () => {
     receiver = await Receiver.start();
     const ports = { PORT: '0', TEMPORAL_DEV_PORT: String(await freePort()), TEMPORAL_UI_PORT: String(await freePort()) };
     const first = await start(ports);
@@ -67,7 +77,7 @@ describe('npm start', () => {
     await waitFor(() => receiver!.received.length === 1, 'the delivery');
     expect(receiver.received[0]!.headers['webhook-id']).toBe(id);
 
-    const stopMs = await stopWithSigint(first);
+    const stopMs = await stopWithCtrlC(first);
     expect(stopMs).toBeLessThan(20_000);
     // The logs of the whole run: the key only in its one-time banner, the endpoint's secret nowhere.
     expect(first.output().split(key!).length - 1).toBe(1);
@@ -81,8 +91,45 @@ describe('npm start', () => {
     // Temporal's history survived too: the operator can still find the delivery.
     const described = await fetch(`${second.apiUrl}/readyz`);
     expect(described.status).toBe(200);
-    await stopWithSigint(second);
+    await stopWithCtrlC(second);
     expect(second.output()).not.toContain(key!);
     expect(second.output()).not.toContain(secret);
   }, 400_000);
+});
+
+describe('npm start that cannot start', () => {
+  it('logs the cause (message and stack) at fatal before it exits 1, and leaves nothing running', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hookflow-fail-'));
+    // Another program holds the dev server's port for good.
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const port = (holder.address() as AddressInfo).port;
+    try {
+      const child = spawn('npm', ['start'], {
+        env: { ...process.env, HOOKFLOW_DATA_DIR: dir, PORT: '0', API_KEYS: 'k', TEMPORAL_CLI_PATH: inject('temporalBinary'), TEMPORAL_DEV_PORT: String(port), TEMPORAL_UI_PORT: String(await freePort()) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      });
+      running.push(child);
+      let output = '';
+      child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+      const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+      expect(code).toBe(1);
+      const fatal = output
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as { level: number; msg: string; err?: { message: string; stack: string } })
+        .find((line) => line.level === 60);
+      const sentence = `Port ${port} (TEMPORAL_DEV_PORT) is still in use after 15 s: stop the program using it or set TEMPORAL_DEV_PORT to a free port.`;
+      expect(fatal?.msg).toBe(`start-up failed: ${sentence}`);
+      expect(fatal?.err?.message).toBe(sentence);
+      expect(fatal?.err?.stack).toContain('dev-server.ts');
+      // The Postgres it had started is stopped again.
+      await waitFor(() => processesOn(dir).length === 0 || undefined, 'no process left on the data dir', 20_000);
+    } finally {
+      holder.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { waitFor } from './receiver';
 
 /** A hookflow process started the way a user starts it (`npm start`, `npm run api`, …), in its own process group. */
@@ -24,4 +25,34 @@ export async function killTree(p: HookflowProcess): Promise<void> {
     // already gone
   }
   await p.exited;
+}
+
+/**
+ * Processes still running on a data dir: anything whose command line names it (the Temporal dev
+ * server's database file) or whose working directory is under it (Postgres and all its backends).
+ * Linux only (/proc); elsewhere the list is empty.
+ */
+export function processesOn(dataDir: string): string[] {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
+  } catch {
+    return [];
+  }
+  const found: string[] = [];
+  for (const pid of entries) {
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
+      let cwd = '';
+      try {
+        cwd = readlinkSync(`/proc/${pid}/cwd`);
+      } catch {
+        // a zombie, or exited meanwhile
+      }
+      if (cmdline.includes(dataDir) || cwd.startsWith(dataDir)) found.push(`${pid} ${cmdline}`);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return found;
 }
