@@ -16,8 +16,14 @@ import { Receivers } from './receivers';
 import { renderReport, ratios, targets, type Report } from './report';
 import { fanoutOne, fanoutTen, maximum, steady, warmUp, wire, type Ctx, type Options, type ScenarioResult } from './scenarios';
 import { benchLogger, startStack, type BenchStack } from './stack';
+import { cost, renderCost } from './cost';
+import { scaleout } from './scaleout';
+import { renderSoak, soak } from './soak';
+import { freePort } from '../src/embedded-postgres';
 
 const ALL = ['a', 'b', 'c', 'd', 'e'];
+/** Scenarios with a report of their own, run one per invocation. */
+const ALONE = ['cost', 'soak', 'scaleout'];
 
 const positive = (name: string, max: number) => (text: string) => {
   const n = Number(text);
@@ -37,10 +43,11 @@ const program = new Command('bench')
   .option('--events <n>', 'b, d: how many events / workflows; c: N/10 events to 10 endpoints each', whole('--events', 1_000_000), 150)
   .option('--fanout <n>', 'c: endpoints of the one-event fan-out', whole('--fanout', 100_000), 1_000)
   .option('--concurrency <n>', 'b–e: requests in flight', whole('--concurrency', 1_000), 32)
-  .option('--scenarios <list>', 'which of a,b,c,d,e to run', (text) => {
+  .option('--scenarios <list>', `which of a,b,c,d,e to run; or one of ${ALONE.join(', ')} alone`, (text) => {
     const list = text.split(',').map((s) => s.trim()).filter(Boolean);
+    if (list.length === 1 && ALONE.includes(list[0]!)) return list;
     const bad = list.filter((s) => !ALL.includes(s));
-    if (bad.length > 0 || list.length === 0) throw new InvalidArgumentError(`--scenarios takes a comma-separated subset of ${ALL.join(',')}`);
+    if (bad.length > 0 || list.length === 0) throw new InvalidArgumentError(`--scenarios takes a comma-separated subset of ${ALL.join(',')}, or one of ${ALONE.join(', ')} alone`);
     return list;
   }, ALL)
   .option('--drain-timeout <s>', 'a: how long to wait for deliveries after the last event; a backlog left then is reported, not awaited', positive('--drain-timeout', 3_600), 15)
@@ -52,8 +59,33 @@ const program = new Command('bench')
   .option('--engine-local-activity', "d: experiment: run the child's no-op as a local activity")
   .option('--engine-fanout <n>', 'd: experiment: children per parent (events/n parents)', whole('--engine-fanout', 2_000), 1)
   .option('--engine-search-attributes', "d: experiment: hookflow's search attributes on both workflows")
+  .option('--cost-messages <n>', 'cost: messages to the one-endpoint tenant', whole('--cost-messages', 10_000), 20)
+  .option('--cost-fanout <list>', 'cost: endpoint counts of the one-message fan-out cases', (text) => text.split(',').map((k) => whole('--cost-fanout', 10_000)(k.trim())), [10, 100])
+  .option('--cost-concurrency <n>', 'cost: messages in flight (1: each waits for the previous delivery)', whole('--cost-concurrency', 1_000), 1)
+  .option('--soak-minutes <n>', 'soak: minutes of steady load', positive('--soak-minutes', 24 * 60), 30)
+  .option('--soak-rate <n>', 'soak: events per second', positive('--soak-rate', 10_000), 8)
+  .option('--sample-seconds <n>', 'soak: seconds between memory samples', positive('--sample-seconds', 600), 10)
+  .option('--out <file>', 'cost, soak, scaleout: where the JSON report goes (default bench-results/<scenario>-<time>.json)')
+  .option('--engine <kind>', 'the embedded engine: dev (start-dev on SQLite) or server (Temporal server on Postgres); TEMPORAL_ENGINE', (text) => {
+    if (text !== 'dev' && text !== 'server') throw new InvalidArgumentError('--engine takes dev or server');
+    return text;
+  })
+  .option('--dynamic-config <key=value>', 'engine dynamic config, repeatable (TEMPORAL_DYNAMIC_CONFIG), e.g. history.cacheMaxSize=512', collect, [])
+  .option('--sqlite-pragma <key=value>', 'dev engine SQLite pragma over the defaults, repeatable (TEMPORAL_SQLITE_PRAGMAS), e.g. synchronous=off', collect, [])
+  .option('--history-shards <n>', 'server engine: history shards of a fresh database (TEMPORAL_HISTORY_SHARDS)', whole('--history-shards', 16_384))
+  .option('--worker-max-cached-workflows <n>', "hookflow worker's sticky cache size (WORKER_MAX_CACHED_WORKFLOWS)")
+  .option('--worker-max-workflow-tasks <n>', "hookflow worker's concurrent workflow tasks (WORKER_MAX_CONCURRENT_WORKFLOW_TASKS)")
+  .option('--worker-max-activities <n>', "hookflow worker's concurrent activities (WORKER_MAX_CONCURRENT_ACTIVITIES)")
+  .option('--go-mem-limit <limit>', 'GOMEMLIMIT of the embedded engine, e.g. 150MiB (TEMPORAL_GOMEMLIMIT)')
+  .option('--go-gc <percent>', 'GOGC of the embedded engine (TEMPORAL_GOGC)')
+  .option('--scaleout-events <n>', 'scaleout: events per measurement', whole('--scaleout-events', 1_000_000), 300)
   .option('--json', 'print the report as JSON on stdout')
   .parse();
+
+function collect(value: string, previous: string[]): string[] {
+  if (!/^[A-Za-z0-9_.]+=.+$/.test(value)) throw new InvalidArgumentError(`takes key=value, not "${value}"`);
+  return [...previous, value];
+}
 
 const raw = program.opts();
 const opts: Options = {
@@ -75,6 +107,22 @@ const opts: Options = {
   engineSearchAttributes: Boolean(raw.engineSearchAttributes),
 };
 
+/** The engine and worker settings from the flags, as the environment variables src/config.ts reads. */
+const settings: Record<string, string> = Object.fromEntries(
+  Object.entries({
+    TEMPORAL_ENGINE: raw.engine,
+    TEMPORAL_DYNAMIC_CONFIG: (raw.dynamicConfig as string[]).join(',') || undefined,
+    TEMPORAL_SQLITE_PRAGMAS: (raw.sqlitePragma as string[]).join(',') || undefined,
+    TEMPORAL_HISTORY_SHARDS: raw.historyShards === undefined ? undefined : String(raw.historyShards),
+    WORKER_MAX_CACHED_WORKFLOWS: raw.workerMaxCachedWorkflows,
+    WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: raw.workerMaxWorkflowTasks,
+    WORKER_MAX_CONCURRENT_ACTIVITIES: raw.workerMaxActivities,
+    TEMPORAL_GOMEMLIMIT: raw.goMemLimit,
+    TEMPORAL_GOGC: raw.goGc,
+  }).filter((entry): entry is [string, string] => entry[1] !== undefined),
+);
+const outFile = (scenario: string) => raw.out ?? `bench-results/${scenario}-${new Date(started).toISOString().replace(/[:.]/g, '-')}.json`;
+
 const started = Date.now();
 const progress = (line: string) => process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
 
@@ -91,6 +139,10 @@ function temporalVersion(): string {
 const load = () => loadavg().map((x) => Math.round(x * 100) / 100);
 
 async function main(): Promise<void> {
+  if (opts.scenarios[0] === 'scaleout') {
+    await scaleout({ events: raw.scaleoutEvents, concurrency: opts.concurrency, receivers: opts.receivers, out: outFile('scaleout'), settings, progress, json: opts.json });
+    return;
+  }
   const loadAverageStart = load();
   progress(`load average ${loadAverageStart.join(' ')}; free memory ${(freemem() / 2 ** 30).toFixed(1)} GiB`);
   const log = benchLogger();
@@ -117,7 +169,9 @@ async function main(): Promise<void> {
   try {
     progress('starting receivers and hookflow (embedded Postgres, Temporal dev server, worker, API)');
     receivers = await Receivers.start(opts.receivers);
-    stack = await startStack(log);
+    // cost and soak read the engine's own metrics (persistence requests, caches).
+    const ownReport = ['cost', 'soak'].includes(opts.scenarios[0]!);
+    stack = await startStack(log, ownReport ? { TEMPORAL_ENGINE_METRICS_PORT: String(await freePort()), ...settings } : settings);
     progress(`hookflow ready: ${stack.description}; API ${stack.apiUrl}, Temporal ${stack.temporalAddress ?? 'unknown'}`);
     let temporal: Client | undefined;
     if (stack.temporalAddress) {
@@ -136,6 +190,17 @@ async function main(): Promise<void> {
       progress,
       tenants: new Map(),
     };
+
+    if (opts.scenarios[0] === 'cost') {
+      const report = await cost(ctx, { messages: raw.costMessages, fanouts: raw.costFanout, concurrency: raw.costConcurrency, out: outFile('cost'), metricsUrl: stack.engineMetricsUrl });
+      process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `\n${stack.description}; settings ${JSON.stringify(settings)}\n${renderCost(report)}\nJSON: ${report.options.out}\n`);
+      return;
+    }
+    if (opts.scenarios[0] === 'soak') {
+      const report = await soak(ctx, { minutes: raw.soakMinutes, rate: raw.soakRate, sampleSeconds: raw.sampleSeconds, out: outFile('soak'), settings });
+      process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `\n${stack.description}; settings ${JSON.stringify(settings)}\n${renderSoak(report)}\nJSON: ${report.options.out}\n`);
+      return;
+    }
 
     const results: ScenarioResult[] = [];
     const run = async (id: string, fn: (c: Ctx) => Promise<ScenarioResult>) => {

@@ -65,6 +65,37 @@ const bindAddress = (name: string) =>
     return text;
   });
 
+/**
+ * `key=value` pairs separated by commas (`a.b=1,c.d=true`): dynamic config and SQLite pragmas of the
+ * embedded engine. A value may not hold a comma; none of the settings this is for needs one.
+ */
+const keyValues = (name: string) =>
+  optionalText.transform((text, ctx) => {
+    const pairs: [string, string][] = [];
+    for (const part of (text ?? '').split(',').map((p) => p.trim())) {
+      if (!part) continue;
+      const match = /^([A-Za-z0-9_.]+)=(.+)$/.exec(part);
+      if (!match) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be comma-separated key=value pairs such as history.cacheMaxSize=512, not "${part}"` });
+        return z.NEVER;
+      }
+      pairs.push([match[1]!, match[2]!.trim()]);
+    }
+    return pairs;
+  });
+
+/** A whole number, or unset for "the library's default". */
+const optionalInteger = (name: string, min: number, max: number) =>
+  optionalText.transform((text, ctx) => {
+    if (text === undefined) return undefined;
+    const value = Number(text);
+    if (!/^\d+$/.test(text) || value < min || value > max) {
+      ctx.addIssue({ code: 'custom', message: `${name} must be a whole number from ${min} to ${max}, not "${text}"` });
+      return z.NEVER;
+    }
+    return value;
+  });
+
 /** Keys are never echoed in a message, unlike other bad values: a typo in one is still mostly the key. */
 const KEY_FORMAT = '32 random bytes in base64 (44 characters, e.g. from `openssl rand -base64 32`)';
 
@@ -109,6 +140,23 @@ const envSchema = z.object({
   TEMPORAL_DEV_PORT: integer('TEMPORAL_DEV_PORT', 7233, 1, 65_535),
   TEMPORAL_UI_PORT: integer('TEMPORAL_UI_PORT', 8233, 1, 65_535),
   TEMPORAL_METRICS_ADDRESS: bindAddress('TEMPORAL_METRICS_ADDRESS'),
+  TEMPORAL_ENGINE: z
+    .string()
+    .default('dev')
+    .transform((text, ctx) => {
+      const value = text.trim().toLowerCase();
+      if (value === 'dev' || value === 'server') return value;
+      ctx.addIssue({ code: 'custom', message: `TEMPORAL_ENGINE must be dev (temporal server start-dev on SQLite) or server (the Temporal server on Postgres), not "${text}"` });
+      return z.NEVER;
+    }),
+  TEMPORAL_ENGINE_METRICS_PORT: integer('TEMPORAL_ENGINE_METRICS_PORT', 0, 0, 65_535),
+  TEMPORAL_DYNAMIC_CONFIG: keyValues('TEMPORAL_DYNAMIC_CONFIG'),
+  TEMPORAL_SQLITE_PRAGMAS: keyValues('TEMPORAL_SQLITE_PRAGMAS'),
+  TEMPORAL_HISTORY_SHARDS: integer('TEMPORAL_HISTORY_SHARDS', 1, 1, 16_384),
+  WORKER_MAX_CACHED_WORKFLOWS: optionalInteger('WORKER_MAX_CACHED_WORKFLOWS', 0, 1_000_000),
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: optionalInteger('WORKER_MAX_CONCURRENT_WORKFLOW_TASKS', 2, 10_000),
+  WORKER_MAX_CONCURRENT_ACTIVITIES: optionalInteger('WORKER_MAX_CONCURRENT_ACTIVITIES', 1, 100_000),
+  WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: optionalInteger('WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES', 1, 100_000),
   HOOKFLOW_DATA_DIR: z.string().trim().min(1).default('./.hookflow'),
   DELIVERY_TIMEOUT: duration('DELIVERY_TIMEOUT', '30s'),
   RETRY_INITIAL_INTERVAL: duration('RETRY_INITIAL_INTERVAL', '5s'),
@@ -148,6 +196,26 @@ export type Config = {
     uiPort: number;
     /** Where the worker's Temporal SDK serves its own Prometheus metrics; unset = not at all. */
     metricsAddress: string | undefined;
+    /**
+     * What `hookflow start` embeds when TEMPORAL_ADDRESS is unset: `dev` is `temporal server start-dev` on
+     * SQLite (one process, with the UI); `server` is the Temporal server on Postgres (src/temporal/server.ts).
+     */
+    engine: 'dev' | 'server';
+    /** The embedded engine's Prometheus `/metrics` port on 127.0.0.1; 0 = none. */
+    engineMetricsPort: number;
+    /** Dynamic config of the embedded engine, e.g. `[['history.cacheMaxSize', '512']]`. */
+    dynamicConfig: [string, string][];
+    /** SQLite pragmas of the dev server, over the defaults (WAL, synchronous=normal). */
+    sqlitePragmas: [string, string][];
+    /** History shards of the embedded `server` engine; fixed when its database is created. */
+    historyShards: number;
+  };
+  /** Worker tuning; undefined = the Temporal SDK's default (src/temporal/worker.ts says which default hookflow sets). */
+  worker: {
+    maxCachedWorkflows: number | undefined;
+    maxConcurrentWorkflowTasks: number | undefined;
+    maxConcurrentActivities: number | undefined;
+    maxConcurrentLocalActivities: number | undefined;
   };
   dataDir: string;
   delivery: {
@@ -224,6 +292,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       devPort: e.TEMPORAL_DEV_PORT,
       uiPort: e.TEMPORAL_UI_PORT,
       metricsAddress: e.TEMPORAL_METRICS_ADDRESS,
+      engine: e.TEMPORAL_ENGINE,
+      engineMetricsPort: e.TEMPORAL_ENGINE_METRICS_PORT,
+      dynamicConfig: e.TEMPORAL_DYNAMIC_CONFIG,
+      sqlitePragmas: e.TEMPORAL_SQLITE_PRAGMAS,
+      historyShards: e.TEMPORAL_HISTORY_SHARDS,
+    },
+    worker: {
+      maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
+      maxConcurrentWorkflowTasks: e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+      maxConcurrentActivities: e.WORKER_MAX_CONCURRENT_ACTIVITIES,
+      maxConcurrentLocalActivities: e.WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES,
     },
     dataDir: e.HOOKFLOW_DATA_DIR,
     delivery: {

@@ -68,6 +68,9 @@ export async function startService(config: Config, o: ServiceOptions): Promise<S
       const binary = await obtainTool('temporal', log);
       const serverOptions = {
         dataDir: join(dataDir, 'temporal'), port: config.temporal.devPort, uiPort: config.temporal.uiPort, namespace: config.temporal.namespace, log,
+        metricsPort: config.temporal.engineMetricsPort,
+        dynamicConfig: config.temporal.dynamicConfig,
+        sqlitePragmas: config.temporal.sqlitePragmas,
       };
       if (!binary) log.warn('no Temporal CLI and no Go: downloading the dev server through the Temporal SDK');
       const server = binary
