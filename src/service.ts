@@ -14,6 +14,7 @@ import type { Logger } from './logger';
 import { createMetrics } from './metrics';
 import { createSecretBox } from './secret-box';
 import { startDevServer, startSdkDevServer } from './temporal/dev-server';
+import { startTemporalServer } from './temporal/server';
 import { ensureRetentionSchedule } from './temporal/retention-schedule';
 import { obtainTool } from './temporal/tools';
 import { createDeliveryWorker } from './temporal/worker';
@@ -65,17 +66,9 @@ export async function startService(config: Config, o: ServiceOptions): Promise<S
     let temporalUiUrl: string | undefined;
     if (!temporalAddress) {
       if (!o.embedded) throw new ConfigError('TEMPORAL_ADDRESS must be set for this role (only `hookflow start` embeds Temporal).');
-      const binary = await obtainTool('temporal', log);
-      const serverOptions = {
-        dataDir: join(dataDir, 'temporal'), port: config.temporal.devPort, uiPort: config.temporal.uiPort, namespace: config.temporal.namespace, log,
-        metricsPort: config.temporal.engineMetricsPort,
-        dynamicConfig: config.temporal.dynamicConfig,
-        sqlitePragmas: config.temporal.sqlitePragmas,
-      };
-      if (!binary) log.warn('no Temporal CLI and no Go: downloading the dev server through the Temporal SDK');
-      const server = binary
-        ? await startDevServer({ binary, ...serverOptions })
-        : await startSdkDevServer({ executable: { type: 'cached-download' }, ...serverOptions });
+      const server = config.temporal.engine === 'server'
+        ? await startServerEngine(config, dataDir, databaseUrl, log)
+        : await startDevEngine(config, dataDir, log);
       stops.push(() => server.stop());
       temporalAddress = server.address;
       temporalUiUrl = server.uiUrl;
@@ -123,6 +116,42 @@ export async function startService(config: Config, o: ServiceOptions): Promise<S
     await stop();
     throw err;
   }
+}
+
+/** TEMPORAL_ENGINE=dev (the default): `temporal server start-dev` on SQLite, with its UI. */
+async function startDevEngine(config: Config, dataDir: string, log: Logger): Promise<{ address: string; uiUrl?: string; stop(): Promise<void> }> {
+  const binary = await obtainTool('temporal', log);
+  const serverOptions = {
+    dataDir: join(dataDir, 'temporal'), port: config.temporal.devPort, uiPort: config.temporal.uiPort, namespace: config.temporal.namespace, log,
+    metricsPort: config.temporal.engineMetricsPort,
+    dynamicConfig: config.temporal.dynamicConfig,
+    sqlitePragmas: config.temporal.sqlitePragmas,
+  };
+  if (!binary) log.warn('no Temporal CLI and no Go: downloading the dev server through the Temporal SDK');
+  return binary
+    ? startDevServer({ binary, ...serverOptions })
+    : startSdkDevServer({ executable: { type: 'cached-download' }, ...serverOptions });
+}
+
+/** TEMPORAL_ENGINE=server: the Temporal server on the same Postgres as hookflow (src/temporal/server.ts). */
+async function startServerEngine(config: Config, dataDir: string, databaseUrl: string, log: Logger): Promise<{ address: string; uiUrl?: string; stop(): Promise<void> }> {
+  const binary = await obtainTool('temporal-server', log);
+  const sqlTool = binary && (await obtainTool('temporal-sql-tool', log));
+  if (!binary || !sqlTool) {
+    throw new ConfigError('TEMPORAL_ENGINE=server needs Go to build the Temporal server once, or TEMPORAL_SERVER_PATH and TEMPORAL_SQL_TOOL_PATH (with TEMPORAL_SCHEMA_DIR) pointing at a build of it.');
+  }
+  return startTemporalServer({
+    binary,
+    sqlTool,
+    dataDir: join(dataDir, 'temporal-server'),
+    postgresUrl: databaseUrl,
+    port: config.temporal.devPort,
+    namespace: config.temporal.namespace,
+    historyShards: config.temporal.historyShards,
+    metricsPort: config.temporal.engineMetricsPort,
+    dynamicConfig: config.temporal.dynamicConfig,
+    log,
+  });
 }
 
 /**

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { accessSync, constants, mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -9,10 +9,16 @@ import type { Logger } from '../logger';
  * Finds the Temporal CLI and tctl the way the README says: an explicit path in the environment, then
  * PATH, then a cache outside the repo, then a one-time `go install` into that cache.
  */
-export const TOOLS = {
+export const TEMPORAL_SERVER_VERSION = 'v1.29.1';
+
+/** `built`: the name `go install` gives the binary, when it is not the tool's name. */
+export const TOOLS: Record<'temporal' | 'tctl' | 'temporal-server' | 'temporal-sql-tool', { env: string; module: string; built?: string }> = {
   temporal: { env: 'TEMPORAL_CLI_PATH', module: 'github.com/temporalio/cli/cmd/temporal@v1.5.1' },
   tctl: { env: 'TCTL_PATH', module: 'github.com/temporalio/tctl/cmd/tctl@v1.18.4' },
-} as const;
+  // TEMPORAL_ENGINE=server (src/temporal/server.ts): the server and its schema tool, same release as the CLI's.
+  'temporal-server': { env: 'TEMPORAL_SERVER_PATH', module: `go.temporal.io/server/cmd/server@${TEMPORAL_SERVER_VERSION}`, built: 'server' },
+  'temporal-sql-tool': { env: 'TEMPORAL_SQL_TOOL_PATH', module: `go.temporal.io/server/cmd/tools/sql@${TEMPORAL_SERVER_VERSION}`, built: 'sql' },
+};
 
 export type ToolName = keyof typeof TOOLS;
 
@@ -53,14 +59,26 @@ export function findTool(name: ToolName, env: NodeJS.ProcessEnv = process.env): 
 export async function obtainTool(name: ToolName, log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
   const found = findTool(name, env);
   if (found) return found;
-  const go = onPath('go', env) ?? (executable('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
+  const go = findGo(env);
   if (!go) return undefined;
   const dir = toolsCacheDir(env);
   mkdirSync(dir, { recursive: true });
-  log.info({ module: TOOLS[name].module, into: dir }, `building ${name} with Go, once (this takes a few minutes)`);
-  await promisify(execFile)(go, ['install', TOOLS[name].module], {
-    env: { ...env, GOBIN: dir, GOFLAGS: '-mod=mod' },
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const { module, built } = TOOLS[name];
+  log.info({ module, into: dir }, `building ${name} with Go, once (this takes a few minutes)`);
+  // A binary named after its package (`server`, `sql`) is built aside and moved in under the tool's name.
+  const gobin = built ? mkdtempSync(join(dir, `.${name}-`)) : dir;
+  try {
+    await promisify(execFile)(go, ['install', module], {
+      env: { ...env, GOBIN: gobin, GOFLAGS: '-mod=mod' },
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    if (built) renameSync(join(gobin, built), join(dir, name));
+  } finally {
+    if (built) rmSync(gobin, { recursive: true, force: true });
+  }
   return join(dir, name);
+}
+
+export function findGo(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return onPath('go', env) ?? (executable('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
 }
