@@ -76,8 +76,8 @@ const program = new Command('bench')
   .option('--worker-max-cached-workflows <n>', "hookflow worker's sticky cache size (WORKER_MAX_CACHED_WORKFLOWS)")
   .option('--worker-max-workflow-tasks <n>', "hookflow worker's concurrent workflow tasks (WORKER_MAX_CONCURRENT_WORKFLOW_TASKS)")
   .option('--worker-max-activities <n>', "hookflow worker's concurrent activities (WORKER_MAX_CONCURRENT_ACTIVITIES)")
-  .option('--go-mem-limit <limit>', 'GOMEMLIMIT of the embedded engine, e.g. 150MiB (TEMPORAL_GOMEMLIMIT)')
-  .option('--go-gc <percent>', 'GOGC of the embedded engine (TEMPORAL_GOGC)')
+  .option('--go-mem-limit <limit>', 'GOMEMLIMIT of the embedded engine (Go runtime soft memory limit), e.g. 150MiB')
+  .option('--go-gc <percent>', 'GOGC of the embedded engine (Go garbage collector target)')
   .option('--scaleout-events <n>', 'scaleout: events per measurement', whole('--scaleout-events', 1_000_000), 300)
   .option('--json', 'print the report as JSON on stdout')
   .parse();
@@ -117,10 +117,11 @@ const settings: Record<string, string> = Object.fromEntries(
     WORKER_MAX_CACHED_WORKFLOWS: raw.workerMaxCachedWorkflows,
     WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: raw.workerMaxWorkflowTasks,
     WORKER_MAX_CONCURRENT_ACTIVITIES: raw.workerMaxActivities,
-    TEMPORAL_GOMEMLIMIT: raw.goMemLimit,
-    TEMPORAL_GOGC: raw.goGc,
   }).filter((entry): entry is [string, string] => entry[1] !== undefined),
 );
+// The embedded engine is a Go child of this process and inherits these; Node ignores them.
+if (raw.goMemLimit) process.env.GOMEMLIMIT = raw.goMemLimit;
+if (raw.goGc) process.env.GOGC = raw.goGc;
 const outFile = (scenario: string) => raw.out ?? `bench-results/${scenario}-${new Date(started).toISOString().replace(/[:.]/g, '-')}.json`;
 
 const started = Date.now();
@@ -140,7 +141,7 @@ const load = () => loadavg().map((x) => Math.round(x * 100) / 100);
 
 async function main(): Promise<void> {
   if (opts.scenarios[0] === 'scaleout') {
-    await scaleout({ events: raw.scaleoutEvents, concurrency: opts.concurrency, receivers: opts.receivers, out: outFile('scaleout'), settings, progress, json: opts.json });
+    await scaleout({ events: raw.scaleoutEvents, concurrency: opts.concurrency, receivers: opts.receivers, out: outFile('scaleout'), settings, progress, json: opts.json, opts });
     return;
   }
   const loadAverageStart = load();
@@ -169,9 +170,9 @@ async function main(): Promise<void> {
   try {
     progress('starting receivers and hookflow (embedded Postgres, Temporal dev server, worker, API)');
     receivers = await Receivers.start(opts.receivers);
-    // cost and soak read the engine's own metrics (persistence requests, caches).
-    const ownReport = ['cost', 'soak'].includes(opts.scenarios[0]!);
-    stack = await startStack(log, ownReport ? { TEMPORAL_ENGINE_METRICS_PORT: String(await freePort()), ...settings } : settings);
+    // cost reads the engine's own persistence counters.
+    const metrics: Record<string, string> = opts.scenarios[0] === 'cost' ? { TEMPORAL_ENGINE_METRICS_PORT: String(await freePort()) } : {};
+    stack = await startStack(log, { ...metrics, ...settings });
     progress(`hookflow ready: ${stack.description}; API ${stack.apiUrl}, Temporal ${stack.temporalAddress ?? 'unknown'}`);
     let temporal: Client | undefined;
     if (stack.temporalAddress) {

@@ -2,13 +2,12 @@
  * `--scenarios soak` (issue 11, step 4): does memory settle? The embedded stack idles for a minute,
  * then takes `--soak-rate` events a second for `--soak-minutes`, open loop, to 10 one-endpoint
  * tenants. Every `--sample-seconds` it records the whole tree's RSS (by process group) and PSS, the
- * benchmark process's V8 heap, and the engine's history cache size when it serves metrics. The report
+ * benchmark process's V8 heap. The report
  * gives the mean of the first, middle and last thirds of the load, whether the last third stays within
  * 5 % of the middle one (levelled off), and whether every event was delivered exactly once.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { request } from 'undici';
 import { treeMemory, type Group } from './procs';
 import { endpointGroup, postEvent, summarize, warmUp, type Ctx, type Sent } from './scenarios';
 import { round1, sleep, type Latency } from './stats';
@@ -24,8 +23,6 @@ export type SoakSample = {
   heapUsedMiB: number;
   sent: number;
   delivered: number;
-  /** The engine's mutable-state cache entries (`cache_size` of the history cache), when known. */
-  engineCacheEntries?: number;
 };
 
 type Third = { rssMiB: number; pssMiB: number; from: number; to: number };
@@ -49,27 +46,6 @@ export type SoakReport = {
 
 const mean = (xs: number[]) => (xs.length ? round1(xs.reduce((a, b) => a + b, 0) / xs.length) : 0);
 
-async function engineCacheEntries(url: string | undefined): Promise<number | undefined> {
-  if (!url) return undefined;
-  try {
-    const res = await request(url);
-    const text = await res.body.text();
-    // The history service's mutable-state cache; other caches (events, namespaces) are small and fixed.
-    let total = 0;
-    let found = false;
-    for (const line of text.split('\n')) {
-      const m = /^cache_size\{([^}]*)\}\s+([0-9.eE+-]+)/.exec(line);
-      if (m && /cache_type="mutablestate"|operation="HistoryCache/i.test(m[1]!)) {
-        total += Number(m[2]);
-        found = true;
-      }
-    }
-    return found ? total : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 export async function soak(ctx: Ctx, o: SoakOptions): Promise<SoakReport> {
   const idleSeconds = o.idleSeconds ?? 60;
   const receiverPid = ctx.receivers.pid;
@@ -77,7 +53,7 @@ export async function soak(ctx: Ctx, o: SoakOptions): Promise<SoakReport> {
   const sents: Sent[] = [];
   let loadStart = Date.now();
   let sending = false;
-  const sample = async () => {
+  const sample = () => {
     const m = treeMemory(process.pid, [receiverPid]);
     samples.push({
       t: Math.round((Date.now() - loadStart) / 1000),
@@ -87,10 +63,9 @@ export async function soak(ctx: Ctx, o: SoakOptions): Promise<SoakReport> {
       heapUsedMiB: round1(process.memoryUsage().heapUsed / 2 ** 20),
       sent: sents.length,
       delivered: ctx.receivers.deliveredCount('s'),
-      engineCacheEntries: await engineCacheEntries(ctx.stack.engineMetricsUrl),
     });
     const last = samples[samples.length - 1]!;
-    ctx.progress(`[soak] t=${last.t}s RSS ${last.rssMiB.total} MiB (node ${last.rssMiB.node}, temporal ${last.rssMiB.temporal}, postgres ${last.rssMiB.postgres}), PSS ${last.pssMiB} MiB, sent ${last.sent}, delivered ${last.delivered}${last.engineCacheEntries === undefined ? '' : `, engine cache ${last.engineCacheEntries}`}`);
+    ctx.progress(`[soak] t=${last.t}s RSS ${last.rssMiB.total} MiB (node ${last.rssMiB.node}, temporal ${last.rssMiB.temporal}, postgres ${last.rssMiB.postgres}), PSS ${last.pssMiB} MiB, sent ${last.sent}, delivered ${last.delivered}`);
   };
 
   await warmUp(ctx);
@@ -99,9 +74,12 @@ export async function soak(ctx: Ctx, o: SoakOptions): Promise<SoakReport> {
   loadStart = Date.now() + idleSeconds * 1000;
   let timer: NodeJS.Timeout | undefined;
   const tick = () => {
-    timer = setTimeout(() => void sample().finally(tick), o.sampleSeconds * 1000);
+    timer = setTimeout(() => {
+      sample();
+      tick();
+    }, o.sampleSeconds * 1000);
   };
-  await sample();
+  sample();
   tick();
   await sleep(idleSeconds * 1000);
   const idleSamples = samples.filter((s) => s.t < 0);
@@ -130,7 +108,7 @@ export async function soak(ctx: Ctx, o: SoakOptions): Promise<SoakReport> {
   while (ctx.receivers.deliveredCount('s') < accepted && Date.now() < deadline) await sleep(100);
   const waitEnded = Date.now();
   clearTimeout(timer);
-  await sample();
+  sample();
 
   const loadSeconds = (loadEnd - loadStart) / 1000;
   const during = samples.filter((s) => s.t >= 0 && s.t <= loadSeconds);

@@ -48,6 +48,23 @@ function installRuntime(log: Logger, metricsAddress: string | undefined): void {
   });
 }
 
+/**
+ * WORKER_* settings; unset ones keep the SDK's defaults: 40 concurrent workflow tasks, 100 activities,
+ * 100 local activities, and a sticky cache of running workflows sized from the V8 heap limit (about
+ * 2,300 workflows with Node's default limit on a machine with 16 GiB or more). The cache holds only
+ * workflows still running — on a healthy day a delivery leaves it within a second — so it fills only
+ * with deliveries that retry; WORKER_MAX_CACHED_WORKFLOWS bounds the memory they hold.
+ */
+function tuning(config: Config) {
+  const w = config.worker;
+  return {
+    ...(w.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: w.maxCachedWorkflows } : {}),
+    ...(w.maxConcurrentWorkflowTasks !== undefined ? { maxConcurrentWorkflowTaskExecutions: w.maxConcurrentWorkflowTasks } : {}),
+    ...(w.maxConcurrentActivities !== undefined ? { maxConcurrentActivityTaskExecutions: w.maxConcurrentActivities } : {}),
+    ...(w.maxConcurrentLocalActivities !== undefined ? { maxConcurrentLocalActivityExecutions: w.maxConcurrentLocalActivities } : {}),
+  };
+}
+
 export type DeliveryWorker = { run(): Promise<void>; shutdown(): Promise<void> };
 
 /** The worker that runs hookflow's workflows and the delivery activities on TEMPORAL_TASK_QUEUE. */
@@ -85,6 +102,7 @@ export async function createDeliveryWorker(o: {
     ...(o.workflowBundle ? { workflowBundle: o.workflowBundle } : { workflowsPath: WORKFLOWS_PATH, bundlerOptions: { ignoreModules: [] } }),
     activities,
     ...o.tracing?.workerOptions(o.workflowBundle ? 'prebuilt' : 'workflowsPath'),
+    ...tuning(o.config),
     shutdownGraceTime: '5s',
   });
   let running: Promise<void> | undefined;
