@@ -76,6 +76,7 @@ const program = new Command('bench')
   .option('--worker-max-cached-workflows <n>', "hookflow worker's sticky cache size (WORKER_MAX_CACHED_WORKFLOWS)")
   .option('--worker-max-workflow-tasks <n>', "hookflow worker's concurrent workflow tasks (WORKER_MAX_CONCURRENT_WORKFLOW_TASKS)")
   .option('--worker-max-activities <n>', "hookflow worker's concurrent activities (WORKER_MAX_CONCURRENT_ACTIVITIES)")
+  .option('--database-pool-size <n>', "hookflow's Postgres connections per process (DATABASE_POOL_SIZE)")
   .option('--go-mem-limit <limit>', 'GOMEMLIMIT of the embedded engine (Go runtime soft memory limit), e.g. 150MiB')
   .option('--go-gc <percent>', 'GOGC of the embedded engine (Go garbage collector target)')
   .option('--scaleout-events <n>', 'scaleout: events per measurement', whole('--scaleout-events', 1_000_000), 300)
@@ -115,6 +116,7 @@ const settings: Record<string, string> = Object.fromEntries(
     TEMPORAL_SQLITE_PRAGMAS: (raw.sqlitePragma as string[]).join(',') || undefined,
     TEMPORAL_HISTORY_SHARDS: raw.historyShards === undefined ? undefined : String(raw.historyShards),
     WORKER_MAX_CACHED_WORKFLOWS: raw.workerMaxCachedWorkflows,
+    DATABASE_POOL_SIZE: raw.databasePoolSize,
     WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: raw.workerMaxWorkflowTasks,
     WORKER_MAX_CONCURRENT_ACTIVITIES: raw.workerMaxActivities,
   }).filter((entry): entry is [string, string] => entry[1] !== undefined),

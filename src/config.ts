@@ -134,6 +134,7 @@ const envSchema = z.object({
       : [],
   ),
   DATABASE_URL: optionalText,
+  DATABASE_POOL_SIZE: integer('DATABASE_POOL_SIZE', 20, 1, 1_000),
   TEMPORAL_ADDRESS: optionalText,
   TEMPORAL_NAMESPACE: z.string().trim().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().trim().min(1).default('hookflow'),
@@ -188,6 +189,11 @@ export type Config = {
   port: number;
   apiKeys: string[];
   databaseUrl: string | undefined;
+  /**
+   * Postgres connections per process (API and worker share one pool in `hookflow start`). Each is a
+   * backend process of ~10 MiB RSS, mostly shared pages that every backend's RSS counts again.
+   */
+  databasePoolSize: number;
   temporal: {
     address: string | undefined;
     namespace: string;
@@ -285,6 +291,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     apiKeys: e.API_KEYS,
     databaseUrl: e.DATABASE_URL,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
     temporal: {
       address: e.TEMPORAL_ADDRESS,
       namespace: e.TEMPORAL_NAMESPACE,

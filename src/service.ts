@@ -74,7 +74,7 @@ export async function startService(config: Config, o: ServiceOptions): Promise<S
       temporalUiUrl = server.uiUrl;
     }
 
-    const db = createPool(databaseUrl);
+    const db = createPool(databaseUrl, config.databasePoolSize);
     stops.push(() => db.end());
     // Signing secrets are sealed and opened in src/db/endpoints.ts with HOOKFLOW_ENCRYPTION_KEY(S_OLD).
     useSecretBox(db, createSecretBox({ current: config.encryption.key, old: config.encryption.oldKeys }));
