@@ -124,6 +124,8 @@ const settings: Record<string, string> = Object.fromEntries(
 // The embedded engine is a Go child of this process and inherits these; Node ignores them.
 if (raw.goMemLimit) process.env.GOMEMLIMIT = raw.goMemLimit;
 if (raw.goGc) process.env.GOGC = raw.goGc;
+/** What the reports print as this run's settings: the flags' environment, the Go ones included. */
+const reportedSettings = { ...settings, ...(raw.goMemLimit ? { GOMEMLIMIT: raw.goMemLimit as string } : {}), ...(raw.goGc ? { GOGC: raw.goGc as string } : {}) };
 const outFile = (scenario: string) => raw.out ?? `bench-results/${scenario}-${new Date(started).toISOString().replace(/[:.]/g, '-')}.json`;
 
 const started = Date.now();
@@ -196,12 +198,12 @@ async function main(): Promise<void> {
 
     if (opts.scenarios[0] === 'cost') {
       const report = await cost(ctx, { messages: raw.costMessages, fanouts: raw.costFanout, concurrency: raw.costConcurrency, out: outFile('cost'), metricsUrl: stack.engineMetricsUrl });
-      process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `\n${stack.description}; settings ${JSON.stringify(settings)}\n${renderCost(report)}\nJSON: ${report.options.out}\n`);
+      process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `\n${stack.description}; settings ${JSON.stringify(reportedSettings)}\n${renderCost(report)}\nJSON: ${report.options.out}\n`);
       return;
     }
     if (opts.scenarios[0] === 'soak') {
-      const report = await soak(ctx, { minutes: raw.soakMinutes, rate: raw.soakRate, sampleSeconds: raw.sampleSeconds, out: outFile('soak'), settings });
-      process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `\n${stack.description}; settings ${JSON.stringify(settings)}\n${renderSoak(report)}\nJSON: ${report.options.out}\n`);
+      const report = await soak(ctx, { minutes: raw.soakMinutes, rate: raw.soakRate, sampleSeconds: raw.sampleSeconds, out: outFile('soak'), settings: reportedSettings });
+      process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `\n${stack.description}; settings ${JSON.stringify(reportedSettings)}\n${renderSoak(report)}\nJSON: ${report.options.out}\n`);
       return;
     }
 
