@@ -17,7 +17,7 @@ export type DevServerOptions = {
   log: Logger;
   /** Prometheus `/metrics` on 127.0.0.1 (persistence request counters, cache sizes); 0 or unset = none. */
   metricsPort?: number;
-  /** `--dynamic-config-value KEY=VALUE` each (values are YAML: `512`, `true`, `"text"`). */
+  /** `--dynamic-config-value KEY=VALUE` each (values are JSON: `512`, `true`, `"text"`). */
   dynamicConfig?: [string, string][];
   /** SQLite pragmas over the defaults below; a key given here replaces the default's value. */
   sqlitePragmas?: [string, string][];

@@ -149,11 +149,16 @@ function portFree(port: number): Promise<boolean> {
   });
 }
 
-/** A dynamic-config value as YAML reads it: numbers and booleans as such, anything else a string. */
+/**
+ * A dynamic-config value as start-dev's `--dynamic-config-value` reads it (JSON: `512`, `true`, `"30s"`),
+ * so one TEMPORAL_DYNAMIC_CONFIG serves both engines; a bare word is taken as a string.
+ */
 function dynamicValue(text: string): unknown {
-  if (/^(true|false)$/.test(text)) return text === 'true';
-  if (/^-?\d+(\.\d+)?$/.test(text)) return Number(text);
-  return text;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
 }
 
 /** The server's config. JSON is YAML, so no YAML writer is needed. */
