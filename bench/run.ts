@@ -17,8 +17,14 @@ import { Receivers } from './receivers';
 import { renderReport, ratios, targets, type Report } from './report';
 import { fanoutOne, fanoutTen, maximum, steady, warmUp, wire, type Ctx, type Options, type ScenarioResult } from './scenarios';
 import { benchLogger, startStack, type BenchStack } from './stack';
+import { cost, renderCost } from './cost';
+import { scaleout } from './scaleout';
+import { renderSoak, soak } from './soak';
+import { freePort } from '../src/embedded-postgres';
 
 const ALL = ['a', 'b', 'c', 'd', 'e'];
+/** Scenarios with a report of their own, run one per invocation. */
+const ALONE = ['cost', 'soak', 'scaleout'];
 
 const positive = (name: string, max: number) => (text: string) => {
   const n = Number(text);
@@ -38,10 +44,11 @@ const program = new Command('bench')
   .option('--events <n>', 'b, d: how many events / workflows; c: N/10 events to 10 endpoints each', whole('--events', 1_000_000), 150)
   .option('--fanout <n>', 'c: endpoints of the one-event fan-out', whole('--fanout', 100_000), 1_000)
   .option('--concurrency <n>', 'b–e: requests in flight', whole('--concurrency', 1_000), 32)
-  .option('--scenarios <list>', 'which of a,b,c,d,e to run', (text) => {
+  .option('--scenarios <list>', `which of a,b,c,d,e to run; or one of ${ALONE.join(', ')} alone`, (text) => {
     const list = text.split(',').map((s) => s.trim()).filter(Boolean);
+    if (list.length === 1 && ALONE.includes(list[0]!)) return list;
     const bad = list.filter((s) => !ALL.includes(s));
-    if (bad.length > 0 || list.length === 0) throw new InvalidArgumentError(`--scenarios takes a comma-separated subset of ${ALL.join(',')}`);
+    if (bad.length > 0 || list.length === 0) throw new InvalidArgumentError(`--scenarios takes a comma-separated subset of ${ALL.join(',')}, or one of ${ALONE.join(', ')} alone`);
     return list;
   }, ALL)
   .option('--drain-timeout <s>', 'a: how long to wait for deliveries after the last event; a backlog left then is reported, not awaited', positive('--drain-timeout', 3_600), 15)
@@ -53,10 +60,62 @@ const program = new Command('bench')
   .option('--engine-local-activity', "d: experiment: run the child's no-op as a local activity")
   .option('--engine-fanout <n>', 'd: experiment: children per parent (events/n parents)', whole('--engine-fanout', 2_000), 1)
   .option('--engine-search-attributes', "d: experiment: hookflow's search attributes on both workflows")
+  .option('--cost-messages <n>', 'cost: messages to the one-endpoint tenant', whole('--cost-messages', 10_000), 20)
+  .option('--cost-fanout <list>', 'cost: endpoint counts of the one-message fan-out cases', (text) => text.split(',').map((k) => whole('--cost-fanout', 10_000)(k.trim())), [10, 100])
+  .option('--cost-concurrency <n>', 'cost: messages in flight (1: each waits for the previous delivery)', whole('--cost-concurrency', 1_000), 1)
+  .option('--soak-minutes <n>', 'soak: minutes of steady load', positive('--soak-minutes', 24 * 60), 30)
+  .option('--soak-rate <n>', 'soak: events per second', positive('--soak-rate', 10_000), 8)
+  .option('--sample-seconds <n>', 'soak: seconds between memory samples', positive('--sample-seconds', 600), 10)
+  .option('--out <file>', 'cost, soak, scaleout: where the JSON report goes (default bench-results/<scenario>-<time>.json)')
+  .option('--engine <kind>', 'the embedded engine: dev (start-dev on SQLite) or server (Temporal server on Postgres); TEMPORAL_ENGINE', (text) => {
+    if (text !== 'dev' && text !== 'server') throw new InvalidArgumentError('--engine takes dev or server');
+    return text;
+  })
+  .option('--dynamic-config <key=value>', 'engine dynamic config, repeatable (TEMPORAL_DYNAMIC_CONFIG), e.g. history.cacheMaxSize=512', collect, [])
+  .option('--sqlite-pragma <key=value>', 'dev engine SQLite pragma over the defaults, repeatable (TEMPORAL_SQLITE_PRAGMAS), e.g. synchronous=off', collect, [])
+  .option('--history-shards <n>', 'server engine: history shards of a fresh database (TEMPORAL_HISTORY_SHARDS)', whole('--history-shards', 16_384))
+  .option('--worker-max-cached-workflows <n>', "hookflow worker's sticky cache size (WORKER_MAX_CACHED_WORKFLOWS)")
+  .option('--worker-max-workflow-tasks <n>', "hookflow worker's concurrent workflow tasks (WORKER_MAX_CONCURRENT_WORKFLOW_TASKS)")
+  .option('--worker-max-activities <n>', "hookflow worker's concurrent activities (WORKER_MAX_CONCURRENT_ACTIVITIES)")
+  .option('--database-pool-size <n>', "hookflow's Postgres connections per process (DATABASE_POOL_SIZE)")
+  .option('--go-mem-limit <limit>', 'GOMEMLIMIT of the embedded engine (Go runtime soft memory limit), e.g. 150MiB')
+  .option('--go-gc <percent>', 'GOGC of the embedded engine (Go garbage collector target)')
+  .option('--scaleout-events <n>', 'scaleout: events per measurement', whole('--scaleout-events', 1_000_000), 300)
   .option('--json', 'print the report as JSON on stdout')
   .parse();
 
-const raw = program.opts<Options>();
+function collect(value: string, previous: string[]): string[] {
+  if (!/^[A-Za-z0-9_.]+=.+$/.test(value)) throw new InvalidArgumentError(`takes key=value, not "${value}"`);
+  return [...previous, value];
+}
+
+/** What commander hands back for the options above. */
+type RawOptions = Omit<Options, 'json' | 'engineEagerStart' | 'engineLocalActivity' | 'engineSearchAttributes'> & {
+  json?: boolean;
+  engineEagerStart?: boolean;
+  engineLocalActivity?: boolean;
+  engineSearchAttributes?: boolean;
+  costMessages: number;
+  costFanout: number[];
+  costConcurrency: number;
+  soakMinutes: number;
+  soakRate: number;
+  sampleSeconds: number;
+  out?: string;
+  engine?: string;
+  dynamicConfig: string[];
+  sqlitePragma: string[];
+  historyShards?: number;
+  workerMaxCachedWorkflows?: string;
+  workerMaxWorkflowTasks?: string;
+  workerMaxActivities?: string;
+  databasePoolSize?: string;
+  goMemLimit?: string;
+  goGc?: string;
+  scaleoutEvents: number;
+};
+
+const raw = program.opts<RawOptions>();
 const opts: Options = {
   duration: raw.duration,
   rate: raw.rate,
@@ -76,6 +135,26 @@ const opts: Options = {
   engineSearchAttributes: Boolean(raw.engineSearchAttributes),
 };
 
+/** The engine and worker settings from the flags, as the environment variables src/config.ts reads. */
+const settings: Record<string, string> = Object.fromEntries(
+  Object.entries({
+    TEMPORAL_ENGINE: raw.engine,
+    TEMPORAL_DYNAMIC_CONFIG: raw.dynamicConfig.join(',') || undefined,
+    TEMPORAL_SQLITE_PRAGMAS: raw.sqlitePragma.join(',') || undefined,
+    TEMPORAL_HISTORY_SHARDS: raw.historyShards === undefined ? undefined : String(raw.historyShards),
+    WORKER_MAX_CACHED_WORKFLOWS: raw.workerMaxCachedWorkflows,
+    DATABASE_POOL_SIZE: raw.databasePoolSize,
+    WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: raw.workerMaxWorkflowTasks,
+    WORKER_MAX_CONCURRENT_ACTIVITIES: raw.workerMaxActivities,
+  }).filter((entry): entry is [string, string] => entry[1] !== undefined),
+);
+// The embedded engine is a Go child of this process and inherits these; Node ignores them.
+if (raw.goMemLimit) process.env.GOMEMLIMIT = raw.goMemLimit;
+if (raw.goGc) process.env.GOGC = raw.goGc;
+/** What the reports print as this run's settings: the flags' environment, the Go ones included. */
+const reportedSettings = { ...settings, ...(raw.goMemLimit ? { GOMEMLIMIT: raw.goMemLimit } : {}), ...(raw.goGc ? { GOGC: raw.goGc } : {}) };
+const outFile = (scenario: string) => raw.out ?? `bench-results/${scenario}-${new Date(started).toISOString().replace(/[:.]/g, '-')}.json`;
+
 const started = Date.now();
 const progress = (line: string) => process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
 
@@ -92,6 +171,10 @@ function temporalVersion(): string {
 const load = () => loadavg().map((x) => Math.round(x * 100) / 100);
 
 async function main(): Promise<void> {
+  if (opts.scenarios[0] === 'scaleout') {
+    await scaleout({ events: raw.scaleoutEvents, concurrency: opts.concurrency, receivers: opts.receivers, out: outFile('scaleout'), settings, progress, json: opts.json, opts });
+    return;
+  }
   const loadAverageStart = load();
   progress(`load average ${loadAverageStart.join(' ')}; free memory ${(freemem() / 2 ** 30).toFixed(1)} GiB`);
   const log = benchLogger();
@@ -118,7 +201,9 @@ async function main(): Promise<void> {
   try {
     progress('starting receivers and hookflow (embedded Postgres, Temporal dev server, worker, API)');
     receivers = await Receivers.start(opts.receivers);
-    stack = await startStack(log);
+    // cost reads the engine's own persistence counters.
+    const metrics: Record<string, string> = opts.scenarios[0] === 'cost' ? { TEMPORAL_ENGINE_METRICS_PORT: String(await freePort()) } : {};
+    stack = await startStack(log, { ...metrics, ...settings });
     progress(`hookflow ready: ${stack.description}; API ${stack.apiUrl}, Temporal ${stack.temporalAddress ?? 'unknown'}`);
     let temporal: Client | undefined;
     if (stack.temporalAddress) {
@@ -137,6 +222,17 @@ async function main(): Promise<void> {
       progress,
       tenants: new Map(),
     };
+
+    if (opts.scenarios[0] === 'cost') {
+      const report = await cost(ctx, { messages: raw.costMessages, fanouts: raw.costFanout, concurrency: raw.costConcurrency, out: outFile('cost'), metricsUrl: stack.engineMetricsUrl });
+      process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `\n${stack.description}; settings ${JSON.stringify(reportedSettings)}\n${renderCost(report)}\nJSON: ${report.options.out}\n`);
+      return;
+    }
+    if (opts.scenarios[0] === 'soak') {
+      const report = await soak(ctx, { minutes: raw.soakMinutes, rate: raw.soakRate, sampleSeconds: raw.sampleSeconds, out: outFile('soak'), settings: reportedSettings });
+      process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `\n${stack.description}; settings ${JSON.stringify(reportedSettings)}\n${renderSoak(report)}\nJSON: ${report.options.out}\n`);
+      return;
+    }
 
     const results: ScenarioResult[] = [];
     const run = async (id: string, fn: (c: Ctx) => Promise<ScenarioResult>) => {

@@ -109,7 +109,7 @@ export async function endpointGroup(ctx: Ctx, group: string, tenants: number, pe
   return ids;
 }
 
-async function postEvent(ctx: Ctx, tag: string, n: number, tenantId: string): Promise<Sent> {
+export async function postEvent(ctx: Ctx, tag: string, n: number, tenantId: string): Promise<Sent> {
   const id = eventId(ctx, tag, n);
   const sentAt = Date.now();
   try {

@@ -25,6 +25,10 @@ export type BenchStack = {
   taskQueue: string;
   /** What runs where, for the report. */
   description: string;
+  /** The embedded engine's Prometheus endpoint, when it serves one (TEMPORAL_ENGINE_METRICS_PORT). */
+  engineMetricsUrl?: string;
+  /** The data dir of the embedded stack (the soak scenario reports its size). */
+  dataDir?: string;
   log: Logger;
   stop(): Promise<void>;
 };
@@ -34,8 +38,9 @@ export function benchLogger(): Logger {
   return pino({ level: 'warn', base: { service: 'hookflow' } }, pino.destination({ dest: 2, sync: false }));
 }
 
-export async function startStack(log: Logger): Promise<BenchStack> {
-  const env = process.env;
+/** `settings`: environment overrides for the embedded stack (engine, dynamic config, worker options), from the bench's flags. */
+export async function startStack(log: Logger, settings: Record<string, string> = {}): Promise<BenchStack> {
+  const env = { ...process.env, ...settings };
   if (env.BENCH_TARGET_URL) {
     if (!env.BENCH_API_KEY) throw new Error('BENCH_TARGET_URL needs BENCH_API_KEY, a key of that API');
     return {
@@ -43,6 +48,7 @@ export async function startStack(log: Logger): Promise<BenchStack> {
       apiUrl: env.BENCH_TARGET_URL.replace(/\/+$/, ''),
       apiKey: env.BENCH_API_KEY,
       temporalAddress: env.TEMPORAL_ADDRESS,
+      engineMetricsUrl: env.BENCH_ENGINE_METRICS_URL,
       namespace: env.TEMPORAL_NAMESPACE ?? 'default',
       taskQueue: env.TEMPORAL_TASK_QUEUE ?? 'hookflow',
       description: `hookflow API at ${env.BENCH_TARGET_URL} (started elsewhere; its processes are not measured)`,
@@ -77,7 +83,8 @@ export async function startStack(log: Logger): Promise<BenchStack> {
     rmSync(dataDir, { recursive: true, force: true });
     throw err;
   }
-  const temporal = config.temporal.address ? `Temporal at ${config.temporal.address}` : 'embedded Temporal dev server (SQLite, WAL)';
+  const engine = config.temporal.engine === 'server' ? 'embedded Temporal server (Postgres)' : 'embedded Temporal dev server (SQLite, WAL)';
+  const temporal = config.temporal.address ? `Temporal at ${config.temporal.address}` : engine;
   const postgres = config.databaseUrl ? 'Postgres at DATABASE_URL' : 'embedded Postgres';
   return {
     mode: 'in-process',
@@ -87,6 +94,8 @@ export async function startStack(log: Logger): Promise<BenchStack> {
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     description: `API + worker in the benchmark's Node process, ${temporal}, ${postgres}`,
+    engineMetricsUrl: config.temporal.engineMetricsPort && !config.temporal.address ? `http://127.0.0.1:${config.temporal.engineMetricsPort}/metrics` : env.BENCH_ENGINE_METRICS_URL,
+    dataDir,
     log,
     async stop() {
       await service.stop();

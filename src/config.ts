@@ -74,6 +74,37 @@ const bindAddress = (name: string) =>
     return text;
   });
 
+/**
+ * `key=value` pairs separated by commas (`a.b=1,c.d=true`): dynamic config and SQLite pragmas of the
+ * embedded engine. A value may not hold a comma; none of the settings this is for needs one.
+ */
+const keyValues = (name: string) =>
+  optionalText.transform((text, ctx) => {
+    const pairs: [string, string][] = [];
+    for (const part of (text ?? '').split(',').map((p) => p.trim())) {
+      if (!part) continue;
+      const match = /^([A-Za-z0-9_.]+)=(.+)$/.exec(part);
+      if (!match) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be comma-separated key=value pairs such as history.cacheMaxSize=512, not "${part}"` });
+        return z.NEVER;
+      }
+      pairs.push([match[1]!, match[2]!.trim()]);
+    }
+    return pairs;
+  });
+
+/** A whole number, or unset for "the library's default". */
+const optionalInteger = (name: string, min: number, max: number) =>
+  optionalText.transform((text, ctx) => {
+    if (text === undefined) return undefined;
+    const value = Number(text);
+    if (!/^\d+$/.test(text) || value < min || value > max) {
+      ctx.addIssue({ code: 'custom', message: `${name} must be a whole number from ${min} to ${max}, not "${text}"` });
+      return z.NEVER;
+    }
+    return value;
+  });
+
 /** Keys are never echoed in a message, unlike other bad values: a typo in one is still mostly the key. */
 const KEY_FORMAT = '32 random bytes in base64 (44 characters, e.g. from `openssl rand -base64 32`)';
 
@@ -146,12 +177,33 @@ const envSchema = z.object({
       : [],
   ),
   DATABASE_URL: optionalText,
+  DATABASE_POOL_SIZE: integer('DATABASE_POOL_SIZE', 20, 1, 1_000),
   TEMPORAL_ADDRESS: optionalText,
   TEMPORAL_NAMESPACE: z.string().trim().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().trim().min(1).default('hookflow'),
   TEMPORAL_DEV_PORT: integer('TEMPORAL_DEV_PORT', 7233, 1, 65_535),
   TEMPORAL_UI_PORT: integer('TEMPORAL_UI_PORT', 8233, 1, 65_535),
   TEMPORAL_METRICS_ADDRESS: bindAddress('TEMPORAL_METRICS_ADDRESS'),
+  TEMPORAL_ENGINE: z
+    .string()
+    .default('dev')
+    .transform((text, ctx) => {
+      const value = text.trim().toLowerCase();
+      if (value === 'dev' || value === 'server') return value;
+      ctx.addIssue({ code: 'custom', message: `TEMPORAL_ENGINE must be dev (temporal server start-dev on SQLite) or server (the Temporal server on Postgres), not "${text}"` });
+      return z.NEVER;
+    }),
+  TEMPORAL_ENGINE_METRICS_PORT: integer('TEMPORAL_ENGINE_METRICS_PORT', 0, 0, 65_535),
+  TEMPORAL_DYNAMIC_CONFIG: keyValues('TEMPORAL_DYNAMIC_CONFIG'),
+  TEMPORAL_SQLITE_PRAGMAS: keyValues('TEMPORAL_SQLITE_PRAGMAS'),
+  TEMPORAL_HISTORY_SHARDS: integer('TEMPORAL_HISTORY_SHARDS', 1, 1, 16_384),
+  WORKER_MAX_CACHED_WORKFLOWS: optionalInteger('WORKER_MAX_CACHED_WORKFLOWS', 0, 1_000_000),
+  // A delivery's first attempt runs inside its workflow task, as a local activity: each slow receiver holds a
+  // workflow-task slot and a local-activity slot. The SDK's defaults (40 and 100) would let 40 slow receivers
+  // stall every workflow (test/integration/ownership.test.ts, "slow receivers").
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: integer('WORKER_MAX_CONCURRENT_WORKFLOW_TASKS', 500, 2, 10_000),
+  WORKER_MAX_CONCURRENT_ACTIVITIES: optionalInteger('WORKER_MAX_CONCURRENT_ACTIVITIES', 1, 100_000),
+  WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: integer('WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES', 500, 1, 100_000),
   HOOKFLOW_DATA_DIR: z.string().trim().min(1).default('./.hookflow'),
   EMBEDDED_RESTARTS: integer('EMBEDDED_RESTARTS', 6, 0, 100),
   DELIVERY_TIMEOUT: duration('DELIVERY_TIMEOUT', '30s', 'fail every attempt before its request is sent'),
@@ -177,7 +229,6 @@ const envSchema = z.object({
   HOOKFLOW_ENCRYPTION_KEYS_OLD: oldEncryptionKeys,
   RETENTION: duration('RETENTION', '30d', 'purge messages as soon as they are accepted'),
   RETENTION_INTERVAL: duration('RETENTION_INTERVAL', '1h', 'run the purge without pause'),
-  WORKER_MAX_CONCURRENT_DELIVERIES: integer('WORKER_MAX_CONCURRENT_DELIVERIES', 500, 1, 100_000),
   PUBLIC_URL: publicUrl,
   PORTAL_FRAME_ANCESTORS: frameAncestors,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -195,6 +246,9 @@ const envSchema = z.object({
   // Where `npm start` and `npm run temporal|tctl` find the Temporal CLI and tctl (src/temporal/tools.ts).
   TEMPORAL_CLI_PATH: optionalText,
   TCTL_PATH: optionalText,
+  TEMPORAL_SERVER_PATH: optionalText,
+  TEMPORAL_SQL_TOOL_PATH: optionalText,
+  TEMPORAL_SCHEMA_DIR: optionalText,
   HOOKFLOW_TOOLS_DIR: optionalText,
   XDG_CACHE_HOME: optionalText,
   PATH: z.string().default(''),
@@ -215,6 +269,11 @@ export type Config = {
   port: number;
   apiKeys: string[];
   databaseUrl: string | undefined;
+  /**
+   * Postgres connections per process (API and worker share one pool in `hookflow start`). Each is a
+   * backend process of ~10 MiB RSS, mostly shared pages that every backend's RSS counts again.
+   */
+  databasePoolSize: number;
   temporal: {
     address: string | undefined;
     namespace: string;
@@ -223,6 +282,26 @@ export type Config = {
     uiPort: number;
     /** Where the worker's Temporal SDK serves its own Prometheus metrics; unset = not at all. */
     metricsAddress: string | undefined;
+    /**
+     * What `hookflow start` embeds when TEMPORAL_ADDRESS is unset: `dev` is `temporal server start-dev` on
+     * SQLite (one process, with the UI); `server` is the Temporal server on Postgres (src/temporal/server.ts).
+     */
+    engine: 'dev' | 'server';
+    /** The embedded engine's Prometheus `/metrics` port on 127.0.0.1; 0 = none. */
+    engineMetricsPort: number;
+    /** Dynamic config of the embedded engine, e.g. `[['history.cacheMaxSize', '512']]`. */
+    dynamicConfig: [string, string][];
+    /** SQLite pragmas of the dev server, over the defaults (WAL, synchronous=normal). */
+    sqlitePragmas: [string, string][];
+    /** History shards of the embedded `server` engine; fixed when its database is created. */
+    historyShards: number;
+  };
+  /** Worker tuning; undefined = the Temporal SDK's default (src/temporal/worker.ts says which default hookflow sets). */
+  worker: {
+    maxCachedWorkflows: number | undefined;
+    maxConcurrentWorkflowTasks: number;
+    maxConcurrentActivities: number | undefined;
+    maxConcurrentLocalActivities: number;
   };
   dataDir: string;
   /**
@@ -253,10 +332,6 @@ export type Config = {
     maxAgeMs: number;
     intervalMs: number;
   };
-  worker: {
-    /** Delivery attempts (and workflow tasks) one worker runs at once; slow receivers each hold one. */
-    maxConcurrentDeliveries: number;
-  };
   portal: {
     /** The API's address as customers reach it; unset = http://127.0.0.1:<the port actually listened on>. */
     publicUrl: string | undefined;
@@ -271,7 +346,9 @@ export type Config = {
   };
   /** The Temporal CLI and tctl: an explicit path, else PATH, else the cache dir (src/temporal/tools.ts). */
   tools: {
-    paths: { temporal: string | undefined; tctl: string | undefined };
+    paths: Record<'temporal' | 'tctl' | 'temporal-server' | 'temporal-sql-tool', string | undefined>;
+    /** The Temporal server's Postgres schemas (schema/postgresql/v12); unset = in Go's module cache. */
+    schemaDir: string | undefined;
     cacheDir: string;
     searchPath: string;
   };
@@ -326,6 +403,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     apiKeys: e.API_KEYS,
     databaseUrl: e.DATABASE_URL,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
     temporal: {
       address: e.TEMPORAL_ADDRESS,
       namespace: e.TEMPORAL_NAMESPACE,
@@ -333,6 +411,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       devPort: e.TEMPORAL_DEV_PORT,
       uiPort: e.TEMPORAL_UI_PORT,
       metricsAddress: e.TEMPORAL_METRICS_ADDRESS,
+      engine: e.TEMPORAL_ENGINE,
+      engineMetricsPort: e.TEMPORAL_ENGINE_METRICS_PORT,
+      dynamicConfig: e.TEMPORAL_DYNAMIC_CONFIG,
+      sqlitePragmas: e.TEMPORAL_SQLITE_PRAGMAS,
+      historyShards: e.TEMPORAL_HISTORY_SHARDS,
+    },
+    worker: {
+      maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
+      maxConcurrentWorkflowTasks: e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+      maxConcurrentActivities: e.WORKER_MAX_CONCURRENT_ACTIVITIES,
+      maxConcurrentLocalActivities: e.WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES,
     },
     dataDir: e.HOOKFLOW_DATA_DIR,
     embeddedRestarts: e.EMBEDDED_RESTARTS,
@@ -356,7 +445,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxAgeMs: e.RETENTION,
       intervalMs: e.RETENTION_INTERVAL,
     },
-    worker: { maxConcurrentDeliveries: e.WORKER_MAX_CONCURRENT_DELIVERIES },
     portal: {
       publicUrl: e.PUBLIC_URL,
       frameAncestors: e.PORTAL_FRAME_ANCESTORS,
@@ -364,7 +452,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     tracing: { endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT, protocol: protocol as Config['tracing']['protocol'] },
     tools: {
-      paths: { temporal: e.TEMPORAL_CLI_PATH, tctl: e.TCTL_PATH },
+      paths: { temporal: e.TEMPORAL_CLI_PATH, tctl: e.TCTL_PATH, 'temporal-server': e.TEMPORAL_SERVER_PATH, 'temporal-sql-tool': e.TEMPORAL_SQL_TOOL_PATH },
+      schemaDir: e.TEMPORAL_SCHEMA_DIR,
       cacheDir: e.HOOKFLOW_TOOLS_DIR ?? join(e.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'hookflow', 'bin'),
       searchPath: e.PATH,
     },

@@ -13,8 +13,9 @@ import { freePort, startEmbeddedPostgres } from './embedded-postgres';
 import type { Logger } from './logger';
 import { createMetrics } from './metrics';
 import { createSecretBox } from './secret-box';
-import { supervise } from './supervisor';
+import { supervise, type EmbeddedProcess } from './supervisor';
 import { startDevServer, startSdkDevServer } from './temporal/dev-server';
+import { startTemporalServer } from './temporal/server';
 import { ensureRetentionSchedule } from './temporal/retention-schedule';
 import { obtainTool } from './temporal/tools';
 import { startReconciler } from './temporal/reconciler';
@@ -80,27 +81,23 @@ export async function startService(config: Config, o: ServiceOptions): Promise<S
       databaseUrl = embedded.current().url;
     }
     await migrate(databaseUrl, log);
+    const engineDatabaseUrl = databaseUrl;
 
     let temporalAddress = config.temporal.address;
     let temporalUiUrl: string | undefined;
     if (!temporalAddress) {
       if (!o.embedded) throw new ConfigError('TEMPORAL_ADDRESS must be set for this role (only `hookflow start` embeds Temporal).');
-      const binary = await obtainTool('temporal', config.tools, log);
-      const serverOptions = {
-        dataDir: join(dataDir, 'temporal'), port: config.temporal.devPort, uiPort: config.temporal.uiPort, namespace: config.temporal.namespace, log,
-      };
-      if (!binary) log.warn('no Temporal CLI and no Go: downloading the dev server through the Temporal SDK');
       const server = await supervise({
-        name: 'Temporal dev server',
+        name: config.temporal.engine === 'server' ? 'Temporal server' : 'Temporal dev server',
         ...supervision,
-        start: () => (binary ? startDevServer({ binary, ...serverOptions }) : startSdkDevServer({ executable: { type: 'cached-download' }, ...serverOptions })),
+        start: () => (config.temporal.engine === 'server' ? startServerEngine(config, dataDir, engineDatabaseUrl, log) : startDevEngine(config, dataDir, log)),
       });
       stops.push(() => server.stop());
       temporalAddress = server.current().address;
       temporalUiUrl = server.current().uiUrl;
     }
 
-    const db = createPool(databaseUrl);
+    const db = createPool(databaseUrl, config.databasePoolSize);
     stops.push(() => db.end());
     // Signing secrets are sealed and opened in src/db/endpoints.ts with HOOKFLOW_ENCRYPTION_KEY(S_OLD).
     useSecretBox(db, createSecretBox({ current: config.encryption.key, old: config.encryption.oldKeys }));
@@ -145,6 +142,43 @@ export async function startService(config: Config, o: ServiceOptions): Promise<S
     await stop();
     throw err;
   }
+}
+
+/** TEMPORAL_ENGINE=dev (the default): `temporal server start-dev` on SQLite, with its UI. */
+async function startDevEngine(config: Config, dataDir: string, log: Logger): Promise<EmbeddedProcess & { address: string; uiUrl?: string }> {
+  const binary = await obtainTool('temporal', config.tools, log);
+  const serverOptions = {
+    dataDir: join(dataDir, 'temporal'), port: config.temporal.devPort, uiPort: config.temporal.uiPort, namespace: config.temporal.namespace, log,
+    metricsPort: config.temporal.engineMetricsPort,
+    dynamicConfig: config.temporal.dynamicConfig,
+    sqlitePragmas: config.temporal.sqlitePragmas,
+  };
+  if (!binary) log.warn('no Temporal CLI and no Go: downloading the dev server through the Temporal SDK');
+  return binary
+    ? startDevServer({ binary, ...serverOptions })
+    : startSdkDevServer({ executable: { type: 'cached-download' }, ...serverOptions });
+}
+
+/** TEMPORAL_ENGINE=server: the Temporal server on the same Postgres as hookflow (src/temporal/server.ts). */
+async function startServerEngine(config: Config, dataDir: string, databaseUrl: string, log: Logger): Promise<EmbeddedProcess & { address: string; uiUrl?: string }> {
+  const binary = await obtainTool('temporal-server', config.tools, log);
+  const sqlTool = binary && (await obtainTool('temporal-sql-tool', config.tools, log));
+  if (!binary || !sqlTool) {
+    throw new ConfigError('TEMPORAL_ENGINE=server needs Go to build the Temporal server once, or TEMPORAL_SERVER_PATH and TEMPORAL_SQL_TOOL_PATH (with TEMPORAL_SCHEMA_DIR) pointing at a build of it.');
+  }
+  return startTemporalServer({
+    binary,
+    sqlTool,
+    dataDir: join(dataDir, 'temporal-server'),
+    postgresUrl: databaseUrl,
+    tools: config.tools,
+    port: config.temporal.devPort,
+    namespace: config.temporal.namespace,
+    historyShards: config.temporal.historyShards,
+    metricsPort: config.temporal.engineMetricsPort,
+    dynamicConfig: config.temporal.dynamicConfig,
+    log,
+  });
 }
 
 /**

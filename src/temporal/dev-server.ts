@@ -22,6 +22,12 @@ export type DevServerOptions = {
   uiPort: number;
   namespace: string;
   log: Logger;
+  /** Prometheus `/metrics` on 127.0.0.1 (persistence request counters, cache sizes); 0 or unset = none. */
+  metricsPort?: number;
+  /** `--dynamic-config-value KEY=VALUE` each (values are JSON: `512`, `true`, `"text"`). */
+  dynamicConfig?: [string, string][];
+  /** SQLite pragmas over the defaults below; a key given here replaces the default's value. */
+  sqlitePragmas?: [string, string][];
 };
 
 /**
@@ -29,7 +35,21 @@ export type DevServerOptions = {
  * WAL with synchronous=NORMAL keeps every commit across a process crash (only an OS crash can lose the
  * last ones) and is much faster than the default rollback journal.
  */
-const SQLITE_PRAGMAS = ['--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal'];
+const DEFAULT_SQLITE_PRAGMAS: [string, string][] = [['journal_mode', 'wal'], ['synchronous', 'normal']];
+
+export function sqlitePragmaArgs(overrides: [string, string][] = []): string[] {
+  const pragmas = new Map([...DEFAULT_SQLITE_PRAGMAS, ...overrides]);
+  return [...pragmas].flatMap(([key, value]) => ['--sqlite-pragma', `${key}=${value}`]);
+}
+
+/** The engine settings beyond ports and files: metrics, dynamic config, pragmas. */
+function tuningArgs(o: Pick<DevServerOptions, 'metricsPort' | 'dynamicConfig' | 'sqlitePragmas'>): string[] {
+  return [
+    ...sqlitePragmaArgs(o.sqlitePragmas),
+    ...(o.metricsPort ? ['--metrics-port', String(o.metricsPort)] : []),
+    ...(o.dynamicConfig ?? []).flatMap(([key, value]) => ['--dynamic-config-value', `${key}=${value}`]),
+  ];
+}
 
 export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
   mkdirSync(o.dataDir, { recursive: true });
@@ -41,7 +61,7 @@ export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
     '--port', String(o.port),
     '--ui-port', String(o.uiPort),
     '--log-level', 'warn',
-    ...SQLITE_PRAGMAS,
+    ...tuningArgs(o),
     ...SEARCH_ATTRIBUTE_FLAGS.flatMap((flag) => ['--search-attribute', flag]),
     ...(o.namespace === 'default' ? [] : ['--namespace', o.namespace]),
   ];
@@ -86,7 +106,7 @@ export async function startSdkDevServer(o: Omit<DevServerOptions, 'binary'> & { 
       uiPort: o.uiPort,
       log: { format: 'json', level: 'warn' },
       searchAttributes: Object.values(SEARCH_ATTRIBUTES),
-      extraArgs: SQLITE_PRAGMAS,
+      extraArgs: tuningArgs(o),
     },
   });
   const address = `127.0.0.1:${o.port}`;

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { accessSync, constants, mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Config } from '../config';
@@ -9,10 +9,16 @@ import type { Logger } from '../logger';
  * Finds the Temporal CLI and tctl the way the README says: an explicit path in the environment, then
  * PATH, then a cache outside the repo, then a one-time `go install` into that cache.
  */
-export const TOOLS = {
+export const TEMPORAL_SERVER_VERSION = 'v1.29.1';
+
+/** `built`: the name `go install` gives the binary, when it is not the tool's name. */
+export const TOOLS: Record<'temporal' | 'tctl' | 'temporal-server' | 'temporal-sql-tool', { env: string; module: string; built?: string }> = {
   temporal: { env: 'TEMPORAL_CLI_PATH', module: 'github.com/temporalio/cli/cmd/temporal@v1.5.1' },
   tctl: { env: 'TCTL_PATH', module: 'github.com/temporalio/tctl/cmd/tctl@v1.18.4' },
-} as const;
+  // TEMPORAL_ENGINE=server (src/temporal/server.ts): the server and its schema tool, same release as the CLI's.
+  'temporal-server': { env: 'TEMPORAL_SERVER_PATH', module: `go.temporal.io/server/cmd/server@${TEMPORAL_SERVER_VERSION}`, built: 'server' },
+  'temporal-sql-tool': { env: 'TEMPORAL_SQL_TOOL_PATH', module: `go.temporal.io/server/cmd/tools/sql@${TEMPORAL_SERVER_VERSION}`, built: 'sql' },
+};
 
 export type ToolName = keyof typeof TOOLS;
 
@@ -50,15 +56,28 @@ export function findTool(name: ToolName, tools: ToolsConfig): string | undefined
 export async function obtainTool(name: ToolName, tools: ToolsConfig, log: Logger): Promise<string | undefined> {
   const found = findTool(name, tools);
   if (found) return found;
-  const go = onPath('go', tools.searchPath) ?? (executable('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
+  const go = findGo(tools);
   if (!go) return undefined;
-  mkdirSync(tools.cacheDir, { recursive: true });
-  log.info({ module: TOOLS[name].module, into: tools.cacheDir }, `building ${name} with Go, once (this takes a few minutes)`);
-  await promisify(execFile)(go, ['install', TOOLS[name].module], {
-    // Go's own settings (HOME, GOPATH, GOPROXY, …) pass through to it; only where the binary goes is ours.
-    // eslint-disable-next-line no-restricted-properties -- handed to the child, not read
-    env: { ...process.env, GOBIN: tools.cacheDir, GOFLAGS: '-mod=mod' },
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  return join(tools.cacheDir, name);
+  const dir = tools.cacheDir;
+  mkdirSync(dir, { recursive: true });
+  const { module, built } = TOOLS[name];
+  log.info({ module, into: dir }, `building ${name} with Go, once (this takes a few minutes)`);
+  // A binary named after its package (`server`, `sql`) is built aside and moved in under the tool's name.
+  const gobin = built ? mkdtempSync(join(dir, `.${name}-`)) : dir;
+  try {
+    await promisify(execFile)(go, ['install', module], {
+      // Go's own settings (HOME, GOPATH, GOPROXY, …) pass through to it; only where the binary goes is ours.
+      // eslint-disable-next-line no-restricted-properties -- handed to the child, not read
+      env: { ...process.env, GOBIN: gobin, GOFLAGS: '-mod=mod' },
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    if (built) renameSync(join(gobin, built), join(dir, name));
+  } finally {
+    if (built) rmSync(gobin, { recursive: true, force: true });
+  }
+  return join(dir, name);
+}
+
+export function findGo(tools: ToolsConfig): string | undefined {
+  return onPath('go', tools.searchPath) ?? (executable('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
 }

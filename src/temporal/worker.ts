@@ -47,6 +47,24 @@ function installRuntime(log: Logger, metricsAddress: string | undefined): void {
   });
 }
 
+/**
+ * WORKER_* settings; unset ones keep the SDK's defaults: 40 concurrent workflow tasks, 100 activities,
+ * 100 local activities, and a sticky cache of running workflows sized from the V8 heap limit (about
+ * 2,300 workflows with Node's default limit on a machine with 16 GiB or more). The cache holds only
+ * workflows still running — on a healthy day a delivery leaves it within a second — so it fills only
+ * with deliveries that retry; WORKER_MAX_CACHED_WORKFLOWS bounds the memory they hold.
+ */
+function tuning(config: Config) {
+  const w = config.worker;
+  return {
+    ...(w.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: w.maxCachedWorkflows } : {}),
+    // 500 each by default, not the SDK's 40 and 100: slow receivers hold these slots (src/config.ts).
+    maxConcurrentWorkflowTaskExecutions: w.maxConcurrentWorkflowTasks,
+    ...(w.maxConcurrentActivities !== undefined ? { maxConcurrentActivityTaskExecutions: w.maxConcurrentActivities } : {}),
+    maxConcurrentLocalActivityExecutions: w.maxConcurrentLocalActivities,
+  };
+}
+
 export type DeliveryWorker = { run(): Promise<void>; shutdown(): Promise<void> };
 
 /** The worker that runs hookflow's workflows and the delivery activities on TEMPORAL_TASK_QUEUE. */
@@ -86,12 +104,8 @@ export async function createDeliveryWorker(o: {
     ...(workflowBundle ? { workflowBundle } : { workflowsPath: WORKFLOWS_PATH, bundlerOptions: { ignoreModules: [] } }),
     activities,
     ...o.tracing?.workerOptions(workflowBundle ? 'prebuilt' : 'workflowsPath'),
+    ...tuning(o.config),
     shutdownGraceTime: '5s',
-    // A delivery's first attempt runs inside its workflow task (a local activity), holding a workflow task
-    // slot and a local-activity slot while the receiver answers. The SDK's defaults (40 and 100) would
-    // let 40 slow receivers stall every workflow; these let WORKER_MAX_CONCURRENT_DELIVERIES attempts wait.
-    maxConcurrentWorkflowTaskExecutions: o.config.worker.maxConcurrentDeliveries,
-    maxConcurrentLocalActivityExecutions: o.config.worker.maxConcurrentDeliveries,
     // A stop must end: a local activity waiting for a Postgres that has died would hold it forever.
     // What was in flight stays with Temporal and runs again on the next worker.
     shutdownForceTime: '15s',

@@ -124,3 +124,44 @@ describe('loadClientConfig', () => {
     expect(() => loadClientConfig({ PORT: 'abc' })).toThrow('PORT');
   });
 });
+
+describe('engine and worker settings', () => {
+  it('default to start-dev, no engine metrics, no overrides, and the SDK defaults for the worker', () => {
+    const config = loadConfig({});
+    expect(config.temporal).toMatchObject({ engine: 'dev', engineMetricsPort: 0, dynamicConfig: [], sqlitePragmas: [], historyShards: 1 });
+    expect(config.worker).toEqual({ maxCachedWorkflows: undefined, maxConcurrentWorkflowTasks: undefined, maxConcurrentActivities: undefined, maxConcurrentLocalActivities: undefined });
+    expect(config.databasePoolSize).toBe(20);
+  });
+
+  it('parses key=value lists and numbers', () => {
+    const config = loadConfig({
+      TEMPORAL_ENGINE: 'Server',
+      TEMPORAL_DYNAMIC_CONFIG: 'history.cacheMaxSize=512, matching.numTaskqueueReadPartitions=1',
+      TEMPORAL_SQLITE_PRAGMAS: 'synchronous=off',
+      TEMPORAL_HISTORY_SHARDS: '4',
+      WORKER_MAX_CACHED_WORKFLOWS: '500',
+      DATABASE_POOL_SIZE: '8',
+    });
+    expect(config.temporal).toMatchObject({
+      engine: 'server',
+      dynamicConfig: [['history.cacheMaxSize', '512'], ['matching.numTaskqueueReadPartitions', '1']],
+      sqlitePragmas: [['synchronous', 'off']],
+      historyShards: 4,
+    });
+    expect(config.worker.maxCachedWorkflows).toBe(500);
+    expect(config.databasePoolSize).toBe(8);
+  });
+
+  it.each([
+    ['TEMPORAL_ENGINE', 'cassandra'],
+    ['TEMPORAL_DYNAMIC_CONFIG', 'history.cacheMaxSize'],
+    ['TEMPORAL_SQLITE_PRAGMAS', '=off'],
+    ['TEMPORAL_HISTORY_SHARDS', '0'],
+    ['WORKER_MAX_CACHED_WORKFLOWS', 'many'],
+    ['WORKER_MAX_CONCURRENT_WORKFLOW_TASKS', '1'],
+    ['DATABASE_POOL_SIZE', '0'],
+  ])('%s=%s throws a ConfigError naming the variable', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(name);
+  });
+});
