@@ -92,6 +92,39 @@ const oldEncryptionKeys = optionalText.transform((text, ctx) => {
   return keys;
 });
 
+/** PUBLIC_URL: where customers reach this API, so portal links work behind a proxy or on another host. */
+const publicUrl = optionalText.transform((text, ctx) => {
+  if (text === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  if (!url || !['http:', 'https:'].includes(url.protocol) || url.username || url.password || url.search || url.hash) {
+    ctx.addIssue({ code: 'custom', message: `PUBLIC_URL must be an absolute http(s) URL without credentials, query or fragment, such as https://hooks.example.com, not "${text}"` });
+    return z.NEVER;
+  }
+  return url.toString().replace(/\/+$/, '');
+});
+
+/** One CSP source expression (CSP Level 3 host-source, scheme-source or keyword); no `;` or `,`, so no header injection. */
+const FRAME_SOURCE = /^(?:'self'|'none'|\*|[A-Za-z][A-Za-z0-9+.-]*:|(?:[A-Za-z][A-Za-z0-9+.-]*:\/\/)?(?:\*\.)?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*(?::(?:\d{1,5}|\*))?(?:\/[A-Za-z0-9/._~%!$&()*+=:@-]*)?)$/;
+
+/** PORTAL_FRAME_ANCESTORS: the origins that may show the portal in an iframe (CSP `frame-ancestors`). */
+const frameAncestors = optionalText.transform((text, ctx) => {
+  const sources = (text ?? "'self'").split(/\s+/).filter(Boolean);
+  const bad = sources.find((source) => !FRAME_SOURCE.test(source));
+  if (bad !== undefined || (sources.includes("'none'") && sources.length > 1)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `PORTAL_FRAME_ANCESTORS must be space-separated CSP sources such as 'self' https://app.example.com, or 'none' alone; ${bad === undefined ? "'none' cannot be combined" : `"${bad}" is not one`}`,
+    });
+    return z.NEVER;
+  }
+  return sources.join(' ');
+});
+
 const envSchema = z.object({
   PORT: integer('PORT', 3000, 0, 65_535),
   API_KEYS: optionalText.transform((text) =>
@@ -133,6 +166,8 @@ const envSchema = z.object({
   HOOKFLOW_ENCRYPTION_KEYS_OLD: oldEncryptionKeys,
   RETENTION: duration('RETENTION', '30d'),
   RETENTION_INTERVAL: duration('RETENTION_INTERVAL', '1h'),
+  PUBLIC_URL: publicUrl,
+  PORTAL_FRAME_ANCESTORS: frameAncestors,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -172,6 +207,12 @@ export type Config = {
   retention: {
     maxAgeMs: number;
     intervalMs: number;
+  };
+  portal: {
+    /** The API's address as customers reach it; unset = http://127.0.0.1:<the port actually listened on>. */
+    publicUrl: string | undefined;
+    /** CSP `frame-ancestors` sources of the portal page. */
+    frameAncestors: string;
   };
   logLevel: string;
 };
@@ -245,6 +286,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     retention: {
       maxAgeMs: e.RETENTION,
       intervalMs: e.RETENTION_INTERVAL,
+    },
+    portal: {
+      publicUrl: e.PUBLIC_URL,
+      frameAncestors: e.PORTAL_FRAME_ANCESTORS,
     },
     logLevel: e.LOG_LEVEL,
   };

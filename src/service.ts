@@ -35,6 +35,8 @@ export type ServiceOptions = {
   embedded: boolean;
   log: Logger;
   workflowBundle?: WorkflowBundleOption;
+  /** The built portal page; default dist/portal of the package. */
+  portalDir?: string;
 };
 
 /**
@@ -105,7 +107,7 @@ export async function startService(config: Config, o: ServiceOptions): Promise<S
       });
       stops.push(() => connection.close());
       const temporal = new Client({ connection, namespace: config.temporal.namespace, interceptors: tracing.clientInterceptors });
-      const { app } = createApp({ db, temporal, config, log, metrics, tracer: tracing.tracer });
+      const { app } = createApp({ db, temporal, config, log, metrics, tracer: tracing.tracer, portalDir: o.portalDir });
       const server = await new Promise<Server>((resolveServer, reject) => {
         const s = app.listen(config.port, '0.0.0.0', () => resolveServer(s));
         s.once('error', reject);

@@ -1,13 +1,17 @@
 import express, { type Express, type RequestHandler } from 'express';
 import type { ApiDeps } from './deps';
-import { requireApiKey } from './auth';
+import { authenticate } from './auth';
+import { attemptRoutes } from './attempts';
 import { rateLimitPerKey } from './rate-limit';
 import { DOCS_ASSETS, docsAssets, docsRoutes } from './docs';
 import { endpointRoutes } from './endpoints';
+import { endpointStatsRoutes } from './endpoint-stats';
 import { ApiError, errorHandler } from './errors';
 import { eventRoutes } from './events';
 import { eventTypeRoutes } from './event-types';
 import { healthRoutes } from './health';
+import { PORTAL_PATH, defaultPortalDir, portalFiles, portalPageRoutes } from './portal-page';
+import { portalSessionRoutes } from './portal-sessions';
 import { requestLogger } from './request-log';
 import { requestSpans } from './request-span';
 import { Routes, unsupportedMediaType } from './route';
@@ -28,16 +32,22 @@ export function createApp(deps: ApiDeps): { app: Express; routes: Routes } {
 
   const publicRouter = express.Router();
   const privateRouter = express.Router();
-  const routes = new Routes(publicRouter, privateRouter);
+  const routes = new Routes(publicRouter, privateRouter, deps.db);
   healthRoutes(routes, deps);
   docsRoutes(routes);
   publicRouter.use(DOCS_ASSETS, docsAssets());
+  const portal = { dir: deps.portalDir ?? defaultPortalDir(), frameAncestors: deps.config.portal.frameAncestors };
+  portalPageRoutes(routes, portal);
+  publicRouter.use(PORTAL_PATH, portalFiles(portal));
   eventRoutes(routes, deps);
   endpointRoutes(routes, deps);
+  endpointStatsRoutes(routes, deps);
+  attemptRoutes(routes, deps);
   eventTypeRoutes(routes, deps);
+  portalSessionRoutes(routes, deps);
 
   app.use(publicRouter);
-  app.use(requireApiKey(deps.config.apiKeys));
+  app.use(authenticate(deps.config.apiKeys, deps.db));
   app.use(rateLimitPerKey(deps.config.ingestRateLimit));
   app.use(requireJson);
   app.use(express.json({ limit: deps.config.maxPayloadBytes + ENVELOPE_BYTES, strict: false, type: () => true }));

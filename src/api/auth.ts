@@ -1,23 +1,65 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-import type { RequestHandler } from 'express';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { RequestHandler, Response } from 'express';
+import { activePortalSession, type PortalTheme } from '../db/portal-sessions';
+import type { Db } from '../db/pool';
 import { ApiError } from './errors';
 
 /**
- * Bearer keys compared in constant time: each key is hashed first, so neither the key's length nor
- * the position of the first wrong byte shows in the timing.
+ * Who is asking, resolved once per request: an operator (a key from API_KEYS, which may do everything)
+ * or one tenant through a portal session. What each may do on a route is decided in route.ts from the
+ * route's own declaration, never in the handlers.
  */
-export function requireApiKey(keys: string[]): RequestHandler {
+export type Principal =
+  | { kind: 'operator'; keyIndex: number }
+  | { kind: 'tenant'; tenantId: string; readOnly: boolean; sessionId: string; expiresAt: Date; theme: PortalTheme | null };
+
+/** Portal tokens: a fixed prefix, so they can be told from operator keys, then 32 random bytes. */
+export const PORTAL_TOKEN_PREFIX = 'hfp_';
+const PORTAL_TOKEN = /^hfp_[A-Za-z0-9_-]{43}$/;
+
+export function newPortalToken(): string {
+  return `${PORTAL_TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
+}
+
+/** What is stored of a portal token: its SHA-256, enough to recognise it and useless to present. */
+export function portalTokenHash(token: string): Buffer {
+  return createHash('sha256').update(token).digest();
+}
+
+export function principalOf(res: Response): Principal {
+  const principal = res.locals.principal as Principal | undefined;
+  if (!principal) throw new Error('no principal: the route was reached without authentication');
+  return principal;
+}
+
+const UNAUTHORIZED = 'Send a valid API key or an unexpired portal token as "Authorization: Bearer <key>".';
+
+/**
+ * Operator keys are compared in constant time: each key is hashed first, so neither the key's length nor
+ * the position of the first wrong byte shows in the timing. A portal token is looked up by its hash, so
+ * expiry and revocation count from the next request on.
+ */
+export function authenticate(keys: string[], db: Db): RequestHandler {
   const digests = keys.map((key) => createHash('sha256').update(key).digest());
   return (req, res, next) => {
     const match = /^Bearer (.+)$/i.exec(req.get('authorization') ?? '');
-    const given = createHash('sha256').update(match?.[1]?.trim() ?? '').digest();
+    const given = match?.[1]?.trim() ?? '';
+    const digest = createHash('sha256').update(given).digest();
     let matched = -1;
-    digests.forEach((digest, index) => {
-      if (timingSafeEqual(digest, given)) matched = index;
+    digests.forEach((candidate, index) => {
+      if (timingSafeEqual(candidate, digest)) matched = index;
     });
-    if (matched < 0 || !match) return next(new ApiError(401, 'unauthorized', 'Send a valid API key as "Authorization: Bearer <key>".'));
-    // Which key, by position: what per-key limits count by, never the key itself.
-    res.locals.apiKeyIndex = matched;
-    next();
+    if (match && matched >= 0) {
+      res.locals.principal = { kind: 'operator', keyIndex: matched } satisfies Principal;
+      return next();
+    }
+    if (!PORTAL_TOKEN.test(given)) return next(new ApiError(401, 'unauthorized', UNAUTHORIZED));
+    activePortalSession(db, digest).then((session) => {
+      if (!session) return next(new ApiError(401, 'unauthorized', 'The portal session has expired or was revoked; open the portal again from your platform.'));
+      res.locals.principal = {
+        kind: 'tenant', tenantId: session.tenant_id, readOnly: session.read_only, sessionId: session.id, expiresAt: session.expires_at, theme: session.theme,
+      } satisfies Principal;
+      next();
+    }, next);
   };
 }

@@ -14,4 +14,6 @@ export type ApiDeps = {
   metrics: Metrics;
   /** Set when tracing is on (src/tracing.ts): a span per request. */
   tracer?: Tracer;
+  /** The built portal page (default: dist/portal of the package); tests hand in a fixture. */
+  portalDir?: string;
 };

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowIdReusePolicy } from '@temporalio/client';
 import { z } from './zod';
-import { listAttempts } from '../db/attempts';
 import {
   deleteEndpoint, getEndpoint, insertEndpoint, listEndpoints, rotateSecret, updateEndpoint, type EndpointChanges, type EndpointRow,
 } from '../db/endpoints';
@@ -10,14 +9,13 @@ import { formatDuration, parseDuration } from '../duration';
 import { newId } from '../ids';
 import { generateSecret, isValidSecret } from '../webhooks/signing';
 import { ipLiteral, isPublicAddress } from '../webhooks/address-guard';
-import { SEARCH_ATTRIBUTES, deliverySearchAttributes, deliveryWorkflowId } from '../../workflows/ids';
+import { SEARCH_ATTRIBUTES, deliverySearchAttributes, deliveryWorkflowId, recoverWorkflowId } from '../../workflows/ids';
 import type { ApiDeps } from './deps';
 import {
   Channels, Duration, EventTypeName, IdParams, JsonObject, List, MAX_JSON_DEPTH, Paging, TenantId, Text, Timestamp,
   afterSeq, byteLength, jsonDepth, payloadTooLarge,
 } from './common';
 import { notFound, validationFailed } from './errors';
-import { Attempt, AttemptQuery, attemptJson } from './events';
 import type { Routes } from './route';
 
 /** Standard Webhooks: the previous secret keeps signing for 24 h after a rotation. */
@@ -153,6 +151,7 @@ export function endpointRoutes(routes: Routes, { db, temporal, config }: ApiDeps
     method: 'post',
     path: '/endpoints',
     tag: 'Endpoints',
+    tenant: { access: 'write', scope: 'own-tenant' },
     summary: 'Create an endpoint (a secret is generated when none is given)',
     body: EndpointCreate,
     responses: { 201: { description: 'The endpoint, without its secret.', schema: Endpoint } },
@@ -180,6 +179,7 @@ export function endpointRoutes(routes: Routes, { db, temporal, config }: ApiDeps
     method: 'get',
     path: '/endpoints',
     tag: 'Endpoints',
+    tenant: { access: 'read', scope: 'own-tenant' },
     summary: "List endpoints, a tenant's or all, newest first",
     query: z.object({ tenantId: TenantId.optional(), ...Paging }),
     responses: { 200: { description: 'A page of endpoints.', schema: List(Endpoint) } },
@@ -193,6 +193,7 @@ export function endpointRoutes(routes: Routes, { db, temporal, config }: ApiDeps
     method: 'get',
     path: '/endpoints/:id',
     tag: 'Endpoints',
+    tenant: { access: 'read', scope: 'endpoint' },
     summary: 'An endpoint',
     params: IdParams,
     responses: { 200: { description: 'The endpoint.', schema: Endpoint }, 404: { description: 'No such endpoint.' } },
@@ -203,6 +204,7 @@ export function endpointRoutes(routes: Routes, { db, temporal, config }: ApiDeps
     method: 'patch',
     path: '/endpoints/:id',
     tag: 'Endpoints',
+    tenant: { access: 'write', scope: 'endpoint' },
     summary: 'Change some fields of an endpoint; re-enabling clears the reason it was disabled',
     params: IdParams,
     body: EndpointPatch,
@@ -224,6 +226,7 @@ export function endpointRoutes(routes: Routes, { db, temporal, config }: ApiDeps
     method: 'delete',
     path: '/endpoints/:id',
     tag: 'Endpoints',
+    tenant: { access: 'write', scope: 'endpoint' },
     summary: 'Delete an endpoint; its pending deliveries end without another POST',
     params: IdParams,
     responses: { 204: { description: 'Deleted.' }, 404: { description: 'No such endpoint.' } },
@@ -237,6 +240,8 @@ export function endpointRoutes(routes: Routes, { db, temporal, config }: ApiDeps
     method: 'get',
     path: '/endpoints/:id/secret',
     tag: 'Endpoints',
+    // `write`: a read-only portal session may watch deliveries but not learn how to forge them.
+    tenant: { access: 'write', scope: 'endpoint' },
     summary: "The endpoint's signing secret",
     params: IdParams,
     responses: { 200: { description: 'The secret.', schema: SecretBody }, 404: { description: 'No such endpoint.' } },
@@ -247,6 +252,7 @@ export function endpointRoutes(routes: Routes, { db, temporal, config }: ApiDeps
     method: 'post',
     path: '/endpoints/:id/secret/rotate',
     tag: 'Endpoints',
+    tenant: { access: 'write', scope: 'endpoint' },
     summary: 'Replace the secret; the previous one keeps signing beside it for 24 h',
     params: IdParams,
     body: Rotate,
@@ -262,6 +268,7 @@ export function endpointRoutes(routes: Routes, { db, temporal, config }: ApiDeps
     method: 'post',
     path: '/endpoints/:id/test',
     tag: 'Endpoints',
+    tenant: { access: 'write', scope: 'endpoint' },
     summary: 'Send a signed test event to this endpoint only, through the normal delivery workflow',
     params: IdParams,
     body: TestSend,
@@ -289,6 +296,7 @@ export function endpointRoutes(routes: Routes, { db, temporal, config }: ApiDeps
     method: 'post',
     path: '/endpoints/:id/recover',
     tag: 'Endpoints',
+    tenant: { access: 'write', scope: 'endpoint' },
     summary: 'Redeliver every message whose delivery to this endpoint failed in the window, through a recovery workflow',
     params: IdParams,
     body: Recover,
@@ -300,27 +308,12 @@ export function endpointRoutes(routes: Routes, { db, temporal, config }: ApiDeps
       if (count > 0) {
         await temporal.workflow.start('recoverWorkflow', {
           taskQueue: config.temporal.taskQueue,
-          workflowId: `recover:${endpoint.id}:${randomUUID()}`,
+          workflowId: recoverWorkflowId(endpoint.id, randomUUID()),
           args: [window],
           typedSearchAttributes: [{ key: SEARCH_ATTRIBUTES.tenantId, value: endpoint.tenant_id }, { key: SEARCH_ATTRIBUTES.endpointId, value: endpoint.id }],
         });
       }
       return { status: 202, body: { count } };
-    },
-  });
-
-  routes.add({
-    method: 'get',
-    path: '/endpoints/:id/attempts',
-    tag: 'Endpoints',
-    summary: 'Every delivery attempt to this endpoint, newest first',
-    params: IdParams,
-    query: AttemptQuery,
-    responses: { 200: { description: 'A page of attempts.', schema: List(Attempt) }, 404: { description: 'No such endpoint.' } },
-    handler: async ({ params, query }) => {
-      await load(params.id);
-      const { rows, nextCursor } = await listAttempts(db, { endpointId: params.id, status: query.status, limit: query.limit, afterSeq: afterSeq(query.cursor) });
-      return { status: 200, body: { data: rows.map(attemptJson), nextCursor } };
     },
   });
 }

@@ -2,6 +2,7 @@ import type { ErrorRequestHandler } from 'express';
 import { ServiceError } from '@temporalio/client';
 import type { ZodError } from 'zod';
 import type { Logger } from '../logger';
+import { loggableUrl } from './request-log';
 
 /**
  * The contract's error shape, `{"error": {code, message, details?}}`, made in one place. Anything that
@@ -70,10 +71,10 @@ export function errorHandler(log: Logger, maxPayloadBytes: number): ErrorRequest
       // body-parser's untyped 400: a gzip, deflate or br body whose bytes do not decompress.
       apiError = new ApiError(400, 'invalid_json', 'The body could not be decoded; check its Content-Encoding.');
     } else if (isUnavailable(err)) {
-      reqLog.warn({ err: { message: (err as Error).message, code: (err as { code?: string }).code }, path: req.path }, 'dependency unavailable');
+      reqLog.warn({ err: { message: (err as Error).message, code: (err as { code?: string }).code }, path: loggableUrl(req.path) }, 'dependency unavailable');
       apiError = new ApiError(503, 'unavailable', 'Postgres or Temporal is unreachable; nothing was accepted. Retry later.', undefined, { 'retry-after': '5' });
     } else {
-      reqLog.error({ err, method: req.method, path: req.path }, 'unhandled error');
+      reqLog.error({ err, method: req.method, path: loggableUrl(req.path) }, 'unhandled error');
       res.status(500).json({ error: { code: 'internal', message: 'Something went wrong on our side.' } });
       return;
     }

@@ -95,6 +95,7 @@ export function eventTypeRoutes(routes: Routes, { db }: ApiDeps): void {
     path: '/event-types',
     tag: 'Event types',
     summary: 'Every event type',
+    tenant: { access: 'read', scope: 'shared' },
     responses: { 200: { description: 'The event types.', schema: z.object({ data: z.array(EventType) }) } },
     handler: async () => ({ status: 200, body: { data: (await listEventTypes(db)).map(eventTypeJson) } }),
   });

@@ -1,12 +1,12 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/client';
 import type { ValidateFunction } from 'ajv/dist/2020.js';
 import { z } from './zod';
-import { listAttempts, type AttemptRow } from '../db/attempts';
 import { getEndpoint } from '../db/endpoints';
 import { getEventType } from '../db/event-types';
+import { decodeIdCursor, encodeIdCursor } from '../db/cursor';
 import {
-  deliveriesOf, getMessage, insertMessage, listMessages, markWorkflowStarted, resetDelivery,
-  type DeliveryRow, type MessageRow,
+  deliveriesOf, deliveryPage, deliverySummaries, firstDeliveries, getMessage, insertMessage, listMessages, markWorkflowStarted, resetDelivery,
+  type DeliveryRow, type DeliverySummary, type MessageRow,
 } from '../db/messages';
 import { newId } from '../ids';
 import { deliveryWorkflowId, deliverySearchAttributes, messageSearchAttributes, messageWorkflowId } from '../../workflows/ids';
@@ -41,8 +41,21 @@ const Delivery = z
     lastStatusCode: z.number().int().nullable(),
     lastAttemptAt: Timestamp.nullable(),
     nextAttemptAt: Timestamp.nullable(),
+    failureReason: z.string().nullable().openapi({ description: 'Why a failed delivery failed: its last error, or that its workflow was cancelled, terminated or timed out.' }),
   })
   .openapi('Delivery');
+
+/** Deliveries shown inline in an event; the rest are paged with GET /events/:id/deliveries. */
+export const INLINE_DELIVERIES = 100;
+
+const DeliverySummaryBody = z
+  .object({ pending: z.number().int(), succeeded: z.number().int(), failed: z.number().int() })
+  .openapi('DeliverySummary', { description: 'How many of the event\'s deliveries are in each status, all of them counted.' });
+
+const DeliveryCursor = z
+  .string()
+  .max(400)
+  .refine((c) => decodeIdCursor(c) !== undefined, 'is not a cursor this API returned');
 
 const Event = z
   .object({
@@ -52,24 +65,11 @@ const Event = z
     payload: Payload,
     channels: z.array(z.string()),
     createdAt: Timestamp,
-    deliveries: z.array(Delivery),
+    deliveries: z.array(Delivery).openapi({ description: `The first ${INLINE_DELIVERIES} deliveries, by endpoint id.` }),
+    deliveriesNextCursor: z.string().nullable().openapi({ description: 'Set when there are more: the cursor for GET /events/{id}/deliveries.' }),
+    deliverySummary: DeliverySummaryBody,
   })
   .openapi('Event');
-
-export const Attempt = z
-  .object({
-    id: z.string(),
-    messageId: z.string(),
-    endpointId: z.string(),
-    attempt: z.number().int(),
-    status: z.enum(['succeeded', 'failed']),
-    statusCode: z.number().int().nullable(),
-    durationMs: z.number().int(),
-    error: z.string().nullable(),
-    responseBody: z.string().openapi({ description: 'The first 4 KiB of the response.' }),
-    createdAt: Timestamp,
-  })
-  .openapi('Attempt');
 
 const DeliveryStatus = z.enum(['pending', 'succeeded', 'failed']);
 
@@ -80,7 +80,11 @@ const EventQuery = z.object({
   ...Paging,
 });
 
-export const AttemptQuery = z.object({ status: z.enum(['succeeded', 'failed']).optional(), ...Paging });
+const DeliveryQuery = z.object({
+  status: DeliveryStatus.optional(),
+  limit: Paging.limit,
+  cursor: DeliveryCursor.optional(),
+});
 
 const Redeliver = z.object({ endpointId: Text.min(1).max(64).optional() }).strict();
 
@@ -92,34 +96,34 @@ function deliveryJson(d: DeliveryRow) {
     lastStatusCode: d.last_status_code,
     lastAttemptAt: d.last_attempt_at?.toISOString() ?? null,
     nextAttemptAt: d.next_attempt_at?.toISOString() ?? null,
+    failureReason: d.failure_reason,
   };
 }
 
-function eventJson(m: MessageRow, deliveries: DeliveryRow[]) {
-  return {
-    id: m.id,
-    tenantId: m.tenant_id,
-    type: m.event_type,
-    payload: m.payload,
-    channels: m.channels,
-    createdAt: m.created_at.toISOString(),
-    deliveries: deliveries.filter((d) => d.message_id === m.id).map(deliveryJson),
-  };
+/** A page of deliveries fetched one past `limit`, and the cursor to the next page when there is one. */
+function deliveryPageJson(rows: DeliveryRow[], limit: number) {
+  const kept = rows.slice(0, limit);
+  return { data: kept.map(deliveryJson), nextCursor: rows.length > limit ? encodeIdCursor(kept[kept.length - 1]!.endpoint_id) : null };
 }
 
-export function attemptJson(a: AttemptRow) {
-  return {
-    id: a.id,
-    messageId: a.message_id,
-    endpointId: a.endpoint_id,
-    attempt: a.attempt,
-    status: a.status,
-    statusCode: a.status_code,
-    durationMs: a.duration_ms,
-    error: a.error,
-    responseBody: a.response_body,
-    createdAt: a.created_at.toISOString(),
-  };
+/** Events with their first deliveries and a count of all of them, in two queries however many events. */
+async function eventsJson(db: ApiDeps['db'], messages: MessageRow[]) {
+  const ids = messages.map((m) => m.id);
+  const [deliveries, summaries] = await Promise.all([firstDeliveries(db, ids, INLINE_DELIVERIES), deliverySummaries(db, ids)]);
+  return messages.map((m) => {
+    const page = deliveryPageJson(deliveries.filter((d) => d.message_id === m.id), INLINE_DELIVERIES);
+    return {
+      id: m.id,
+      tenantId: m.tenant_id,
+      type: m.event_type,
+      payload: m.payload,
+      channels: m.channels,
+      createdAt: m.created_at.toISOString(),
+      deliveries: page.data,
+      deliveriesNextCursor: page.nextCursor,
+      deliverySummary: summaries.get(m.id) as DeliverySummary,
+    };
+  });
 }
 
 /** Compiled event-type schemas, recompiled when the type changes. */
@@ -207,14 +211,14 @@ export function eventRoutes(routes: Routes, { db, temporal, config, metrics }: A
     path: '/events',
     tag: 'Events',
     summary: 'List events, newest first',
+    tenant: { access: 'read', scope: 'own-tenant' },
     query: EventQuery,
     responses: { 200: { description: 'A page of events.', schema: List(Event) } },
     handler: async ({ query }) => {
       const { rows, nextCursor } = await listMessages(db, {
         tenantId: query.tenantId, eventType: query.type, status: query.status, limit: query.limit, afterSeq: afterSeq(query.cursor),
       });
-      const deliveries = await deliveriesOf(db, rows.map((m) => m.id));
-      return { status: 200, body: { data: rows.map((m) => eventJson(m, deliveries)), nextCursor } };
+      return { status: 200, body: { data: await eventsJson(db, rows), nextCursor } };
     },
   });
 
@@ -222,28 +226,32 @@ export function eventRoutes(routes: Routes, { db, temporal, config, metrics }: A
     method: 'get',
     path: '/events/:id',
     tag: 'Events',
-    summary: 'An event with the state of its delivery to each endpoint',
+    summary: `An event with the state of its delivery to each endpoint (the first ${INLINE_DELIVERIES} inline)`,
+    tenant: { access: 'read', scope: 'event' },
     params: IdParams,
     responses: { 200: { description: 'The event.', schema: Event }, 404: { description: 'No such event.' } },
     handler: async ({ params }) => {
       const message = await getMessage(db, params.id);
       if (!message) throw notFound('event');
-      return { status: 200, body: eventJson(message, await deliveriesOf(db, [message.id])) };
+      return { status: 200, body: (await eventsJson(db, [message]))[0] };
     },
   });
 
   routes.add({
     method: 'get',
-    path: '/events/:id/attempts',
+    path: '/events/:id/deliveries',
     tag: 'Events',
-    summary: "Every attempt of an event's deliveries, newest first",
+    summary: "An event's deliveries, by endpoint id, keyset-paged",
+    tenant: { access: 'read', scope: 'event' },
     params: IdParams,
-    query: AttemptQuery,
-    responses: { 200: { description: 'A page of attempts.', schema: List(Attempt) }, 404: { description: 'No such event.' } },
+    query: DeliveryQuery,
+    responses: { 200: { description: 'A page of deliveries.', schema: List(Delivery) }, 404: { description: 'No such event.' } },
     handler: async ({ params, query }) => {
       if (!(await getMessage(db, params.id))) throw notFound('event');
-      const { rows, nextCursor } = await listAttempts(db, { messageId: params.id, status: query.status, limit: query.limit, afterSeq: afterSeq(query.cursor) });
-      return { status: 200, body: { data: rows.map(attemptJson), nextCursor } };
+      const rows = await deliveryPage(db, {
+        messageId: params.id, status: query.status, afterEndpointId: query.cursor === undefined ? undefined : decodeIdCursor(query.cursor), limit: query.limit,
+      });
+      return { status: 200, body: deliveryPageJson(rows, query.limit) };
     },
   });
 
@@ -252,6 +260,7 @@ export function eventRoutes(routes: Routes, { db, temporal, config, metrics }: A
     path: '/events/:id/redeliver',
     tag: 'Events',
     summary: 'Deliver an event again, to one endpoint or to all it was for, through a new delivery workflow run',
+    tenant: { access: 'write', scope: 'event' },
     params: IdParams,
     body: Redeliver,
     responses: {

@@ -1,21 +1,25 @@
 import type { RequestHandler } from 'express';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { principalOf } from './auth';
 import { ApiError } from './errors';
 
 /**
- * INGEST_RATE_LIMIT requests per second per API key, per API process (with N replicas behind a load
- * balancer a key gets up to N times as much). Over it: 429 rate_limited with Retry-After.
+ * INGEST_RATE_LIMIT requests per second per API key or portal session, per API process (with N replicas
+ * behind a load balancer a key gets up to N times as much). Over it: 429 rate_limited with Retry-After.
  */
 export function rateLimitPerKey(perSecond: number): RequestHandler {
   if (perSecond <= 0) return (_req, _res, next) => next();
   const limiter = new RateLimiterMemory({ points: perSecond, duration: 1 });
   return (_req, res, next) => {
-    limiter.consume(String(res.locals.apiKeyIndex)).then(
+    // Counted by which key (its position) or which session, never by the key or token itself.
+    const principal = principalOf(res);
+    const bucket = principal.kind === 'operator' ? `key:${principal.keyIndex}` : `session:${principal.sessionId}`;
+    limiter.consume(bucket).then(
       () => next(),
       (rejection: unknown) => {
         const waitMs = rejection instanceof RateLimiterRes ? rejection.msBeforeNext : 1000;
         const retryAfter = String(Math.max(1, Math.ceil(waitMs / 1000)));
-        next(new ApiError(429, 'rate_limited', `More than ${perSecond} requests per second with this API key; retry after ${retryAfter} s.`, undefined, { 'retry-after': retryAfter }));
+        next(new ApiError(429, 'rate_limited', `More than ${perSecond} requests per second with this key; retry after ${retryAfter} s.`, undefined, { 'retry-after': retryAfter }));
       },
     );
   };

@@ -9,6 +9,16 @@ const SANE_REQUEST_ID = /^[A-Za-z0-9._:+/=@~-]{1,128}$/;
 /** Probes and scrapes arrive every few seconds; they log at debug so they do not drown the rest. */
 const QUIET_PATHS = /^\/(healthz|readyz|metrics)$|^\/docs\/assets\//;
 
+/**
+ * A URL as it may be logged: the path segment after /portal/sessions/ is a portal token (DELETE revokes
+ * by token), and anything shaped like one elsewhere (a token pasted into a query) is cut too.
+ */
+export function loggableUrl(url: string): string {
+  return url
+    .replace(/^(\/portal\/sessions\/)[^/?#]+/i, '$1[redacted]')
+    .replace(/hfp_[^/?#&\s]*/gi, 'hfp_[redacted]');
+}
+
 export function requestId(req: IncomingMessage): string {
   const given = req.headers['x-request-id'];
   return typeof given === 'string' && SANE_REQUEST_ID.test(given) ? given : randomUUID();
@@ -30,7 +40,7 @@ export function requestLogger(log: Logger) {
       return id;
     },
     serializers: {
-      req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url }),
+      req: (req: { method: string; url: string }) => ({ method: req.method, url: loggableUrl(req.url) }),
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
     },
     // A 5xx's cause is logged by the error handler, with the request id; this line only marks the request.

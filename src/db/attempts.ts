@@ -49,3 +49,40 @@ export async function listAttempts(
   );
   return page(rows, q.limit);
 }
+
+/** An attempt with what was sent and what came back (migration 0005; null on attempts recorded before it). */
+export type AttemptDetailRow = AttemptRow & {
+  url: string | null;
+  request_headers: Record<string, string> | null;
+  response_headers: Record<string, string> | null;
+};
+
+export async function getAttempt(db: Db, id: string): Promise<AttemptDetailRow | undefined> {
+  const { rows } = await db.query<AttemptDetailRow>('SELECT * FROM attempts WHERE id = $1', [id]);
+  return rows[0];
+}
+
+export type AttemptBucket = { start: Date; succeeded: number; failed: number };
+
+/**
+ * One endpoint's attempts since `since`, counted per bucket of `bucketSeconds` aligned to the Unix epoch
+ * (so hourly buckets start on the hour, 6-hour ones at 00, 06, 12 and 18 UTC). Buckets without an attempt
+ * are absent; the caller fills them in.
+ */
+export async function attemptCounts(db: Db, q: { endpointId: string; since: Date; bucketSeconds: number }): Promise<AttemptBucket[]> {
+  const { rows } = await db.query<{ start: string; succeeded: number; failed: number }>(
+    `SELECT (floor(extract(epoch FROM created_at) / $3) * $3)::bigint AS start,
+            count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded,
+            count(*) FILTER (WHERE status = 'failed')::int AS failed
+     FROM attempts WHERE endpoint_id = $1 AND created_at >= $2
+     GROUP BY 1 ORDER BY 1`,
+    [q.endpointId, q.since, q.bucketSeconds],
+  );
+  return rows.map((r) => ({ start: new Date(Number(r.start) * 1000), succeeded: r.succeeded, failed: r.failed }));
+}
+
+/** The endpoint's latest attempt, for the reason shown beside a failing state. */
+export async function latestAttempt(db: Db, endpointId: string): Promise<AttemptRow | undefined> {
+  const { rows } = await db.query<AttemptRow>('SELECT * FROM attempts WHERE endpoint_id = $1 ORDER BY seq DESC LIMIT 1', [endpointId]);
+  return rows[0];
+}

@@ -19,3 +19,17 @@ export function page<T extends { seq: string }>(rows: T[], limit: number): { row
   const kept = rows.slice(0, limit);
   return { rows: kept, nextCursor: encodeCursor(kept[kept.length - 1]!.seq) };
 }
+
+/**
+ * Cursors of lists keyed by a text id instead of a seq (a message's deliveries, ordered by endpoint id):
+ * the last id returned, opaque like the others.
+ */
+export function encodeIdCursor(id: string): string {
+  return Buffer.from(`i:${id}`).toString('base64url');
+}
+
+export function decodeIdCursor(cursor: string): string | undefined {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  const match = /^i:([A-Za-z0-9_.:-]{1,256})$/.exec(text);
+  return match?.[1];
+}

@@ -22,6 +22,7 @@ export type DeliveryRow = {
   last_status_code: number | null;
   last_attempt_at: Date | null;
   next_attempt_at: Date | null;
+  failure_reason: string | null;
 };
 
 export type NewMessage = { id: string; tenantId: string; eventType: string; payloadJson: string; channels: string[] };
@@ -75,6 +76,49 @@ export async function listMessages(
     [q.tenantId ?? null, q.eventType ?? null, q.status ?? null, q.afterSeq ?? null, q.limit + 1],
   );
   return page(rows, q.limit);
+}
+
+/**
+ * The first `limit` deliveries of each message, by endpoint id, and one more where there is one, so
+ * the caller knows whether to hand out a cursor: a message fanned out to thousands of endpoints is
+ * never read whole.
+ */
+export async function firstDeliveries(db: Db, messageIds: string[], limit: number): Promise<DeliveryRow[]> {
+  if (messageIds.length === 0) return [];
+  const { rows } = await db.query<DeliveryRow>(
+    `SELECT d.* FROM unnest($1::text[]) AS m(id)
+     CROSS JOIN LATERAL (SELECT * FROM deliveries WHERE message_id = m.id ORDER BY endpoint_id LIMIT $2) d`,
+    [messageIds, limit + 1],
+  );
+  return rows;
+}
+
+/** One page of a message's deliveries, by endpoint id (the primary key's order), after `afterEndpointId`. */
+export async function deliveryPage(
+  db: Db,
+  q: { messageId: string; status?: DeliveryStatus; afterEndpointId?: string; limit: number },
+): Promise<DeliveryRow[]> {
+  const { rows } = await db.query<DeliveryRow>(
+    `SELECT * FROM deliveries
+     WHERE message_id = $1 AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR endpoint_id > $3)
+     ORDER BY endpoint_id LIMIT $4`,
+    [q.messageId, q.status ?? null, q.afterEndpointId ?? null, q.limit + 1],
+  );
+  return rows;
+}
+
+export type DeliverySummary = Record<DeliveryStatus, number>;
+
+/** How many deliveries of each message are in each status. */
+export async function deliverySummaries(db: Db, messageIds: string[]): Promise<Map<string, DeliverySummary>> {
+  const summaries = new Map<string, DeliverySummary>(messageIds.map((id) => [id, { pending: 0, succeeded: 0, failed: 0 }]));
+  if (messageIds.length === 0) return summaries;
+  const { rows } = await db.query<{ message_id: string; status: DeliveryStatus; n: number }>(
+    `SELECT message_id, status, count(*)::int AS n FROM deliveries WHERE message_id = ANY ($1::text[]) GROUP BY message_id, status`,
+    [messageIds],
+  );
+  for (const row of rows) summaries.get(row.message_id)![row.status] = row.n;
+  return summaries;
 }
 
 export async function deliveriesOf(db: Db, messageIds: string[]): Promise<DeliveryRow[]> {

@@ -33,6 +33,8 @@ export async function startTestStack(
     route?: (target: { databaseUrl: string; temporalAddress: string }) => Promise<{ databaseUrl: string; temporalAddress: string }>;
     /** Instead of the suite's shared bundle, e.g. one built with workflow interceptors. */
     workflowBundle?: WorkflowBundleOption;
+    /** A built portal page to serve instead of dist/portal. */
+    portalDir?: string;
   } = {},
 ): Promise<TestStack> {
   const database = await createTestDatabase(inject('adminDatabaseUrl'));
@@ -50,7 +52,7 @@ export async function startTestStack(
     ...env,
   });
   const log = o.log ?? createLogger(config.logLevel);
-  const service = await startService(config, { roles, embedded: false, log, workflowBundle: o.workflowBundle ?? { codePath: inject('workflowBundlePath') } });
+  const service = await startService(config, { roles, embedded: false, log, workflowBundle: o.workflowBundle ?? { codePath: inject('workflowBundlePath') }, portalDir: o.portalDir });
   const db = new pg.Pool({ connectionString: database.url, max: 4 });
   // The database is dropped WITH (FORCE) at the end; a connection it closes must not fail the run.
   db.on('error', () => undefined);
