@@ -1,8 +1,5 @@
-import { api, unwrap, type Attempt } from './client';
+import { api, unwrap, type components } from './client';
 
-export type AttemptDetail = Attempt & {
-  request: { url: string; headers: Record<string, string>; body: string } | null;
-  response: { statusCode: number | null; headers: Record<string, string>; body: string } | null;
-};
+export type AttemptDetail = components['schemas']['AttemptDetail'];
 
-export const loadAttempt = (id: string) => unwrap(api.GET('/attempts/{id}', { params: { path: { id } } })) as Promise<AttemptDetail>;
+export const loadAttempt = (id: string) => unwrap(api.GET('/attempts/{id}', { params: { path: { id } } }));

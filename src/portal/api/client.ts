@@ -1,6 +1,8 @@
 import createClient, { type Middleware } from 'openapi-fetch';
 import type { components, paths } from './schema';
 
+export type { components };
+
 export type Endpoint = components['schemas']['Endpoint'];
 export type EventType = components['schemas']['EventType'];
 export type Message = components['schemas']['Event'];

@@ -1,6 +1,10 @@
-import { api, unwrap } from './client';
+import { ApiFailure, api, unwrap, type components } from './client';
 
-export type Theme = { name?: string; primaryColor?: string; logoUrl?: string };
-export type Me = { kind: 'tenant'; tenantId: string; readOnly: boolean; expiresAt: string; theme: Theme | null };
+export type Me = Extract<components['schemas']['Me'], { kind: 'tenant' }>;
 
-export const loadMe = () => unwrap(api.GET('/me', {})) as Promise<Me>;
+/** The session behind the token: its tenant, read-only flag, expiry and theme. */
+export async function loadMe(): Promise<Me> {
+  const me = await unwrap(api.GET('/me', {}));
+  if (me.kind !== 'tenant') throw new ApiFailure(403, 'forbidden', 'This page needs a portal link, not an operator key.');
+  return me as Me;
+}

@@ -66,32 +66,26 @@ function AttemptBody({ id }: { id: string }) {
         <Heading as="h3" size="3" id={`${id}-req`} mb="2">
           Request
         </Heading>
-        {a.request ? (
-          <Flex direction="column" gap="2">
-            <Text size="2" className="mono">
+        <Flex direction="column" gap="2">
+          {a.request.url && (
+            <Text size="2" className="mono url">
               POST {a.request.url}
             </Text>
-            <HeaderList headers={a.request.headers} label="Request headers" />
-            <TextBlock text={prettyJson(a.request.body)} label="Request body" />
-          </Flex>
-        ) : (
-          <Text size="2" color="gray">Not recorded for this attempt.</Text>
-        )}
+          )}
+          {a.request.headers ? <HeaderList headers={a.request.headers} label="Request headers" /> : <Text size="2" color="gray">Headers not recorded for this attempt.</Text>}
+          <TextBlock text={prettyJson(a.request.body)} label="Request body" />
+        </Flex>
       </section>
 
       <section aria-labelledby={`${id}-res`}>
         <Heading as="h3" size="3" id={`${id}-res`} mb="2">
           Response
         </Heading>
-        {a.response ? (
-          <Flex direction="column" gap="2">
-            <Text size="2">{a.response.statusCode === null ? 'No response' : `Status ${a.response.statusCode}`}</Text>
-            <HeaderList headers={a.response.headers} label="Response headers" />
-            <TextBlock text={a.response.body} label="Response body" empty="Empty body" />
-          </Flex>
-        ) : (
-          <TextBlock text={a.responseBody} label="Response body" empty="No response" />
-        )}
+        <Flex direction="column" gap="2">
+          <Text size="2">{a.response.statusCode === null ? 'No response' : `Status ${a.response.statusCode}`}</Text>
+          {a.response.headers && <HeaderList headers={a.response.headers} label="Response headers" />}
+          <TextBlock text={a.response.body} label="Response body" empty="Empty body" />
+        </Flex>
       </section>
     </Flex>
   );

@@ -1,5 +1,5 @@
 import { Card, Code, Flex, Heading, Skeleton, Text } from '@radix-ui/themes';
-import { api, unwrap, type EventType } from '../api/client';
+import { api, unwrap } from '../api/client';
 import { ErrorCallout } from '../components/ErrorCallout';
 import { TextBlock } from '../components/TextBlock';
 import { useLoad } from '../hooks';
@@ -7,7 +7,7 @@ import { examplePayload } from '../sample';
 
 /** The event types this platform sends, each with an example payload generated from its schema. */
 export function Catalog() {
-  const catalog = useLoad(async () => ((await unwrap(api.GET('/event-types', {}))).data ?? []) as EventType[], []);
+  const catalog = useLoad(async () => ((await unwrap(api.GET('/event-types', {}))).data ?? []), []);
   return (
     <Flex direction="column" gap="4">
       <div>

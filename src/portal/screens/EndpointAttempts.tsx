@@ -20,7 +20,7 @@ export function EndpointAttempts({ endpoint, readOnly, onOpenMessage }: { endpoi
 
   const fetchPage = async (after: string | undefined) => {
     const page = await unwrap(api.GET('/endpoints/{id}/attempts', { params: { path: { id: endpoint.id }, query: { status: status || undefined, limit: PAGE, cursor: after } } }));
-    return page as { data: Attempt[]; nextCursor: string | null };
+    return page;
   };
   const first = useLoad(async () => {
     const page = await fetchPage(undefined);
@@ -150,7 +150,7 @@ function RecoverFailures({ endpoint, onRecovered }: { endpoint: Endpoint; onReco
     if (Number.isNaN(when.getTime())) return setState({ busy: false, error: new Error('Choose a date and time to recover from.') });
     setState({ busy: true });
     try {
-      const result = (await unwrap(api.POST('/endpoints/{id}/recover', { params: { path: { id: endpoint.id } }, body: { since: when.toISOString() } }))) as { count: number };
+      const result = (await unwrap(api.POST('/endpoints/{id}/recover', { params: { path: { id: endpoint.id } }, body: { since: when.toISOString() } })));
       setState({ busy: false, result: result.count === 0 ? 'No failed messages since then.' : `Redelivering ${result.count} failed message${result.count === 1 ? '' : 's'}.` });
       onRecovered();
     } catch (err) {

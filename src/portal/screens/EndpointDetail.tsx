@@ -1,7 +1,7 @@
 import { ArrowLeftIcon, Pencil1Icon, TrashIcon } from '@radix-ui/react-icons';
 import { Badge, Box, Button, Flex, Heading, Link, Skeleton, Tabs, Text } from '@radix-ui/themes';
 import { useState } from 'react';
-import { api, unwrap, type Endpoint } from '../api/client';
+import { api, unwrap } from '../api/client';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { ErrorCallout } from '../components/ErrorCallout';
 import { useLoad } from '../hooks';
@@ -11,7 +11,7 @@ import { SigningSecret } from './SigningSecret';
 import { TestEvent } from './TestEvent';
 
 export function EndpointDetail(props: { id: string; readOnly: boolean; onBack: () => void; onEdit: () => void; onDeleted: () => void; onOpenMessage: (id: string) => void }) {
-  const endpoint = useLoad(() => unwrap(api.GET('/endpoints/{id}', { params: { path: { id: props.id } } })) as Promise<Endpoint>, [props.id]);
+  const endpoint = useLoad(() => unwrap(api.GET('/endpoints/{id}', { params: { path: { id: props.id } } })), [props.id]);
   const [confirmDelete, setConfirmDelete] = useState(false);
   const [busy, setBusy] = useState(false);
   const [failure, setFailure] = useState<Error>();

@@ -1,11 +1,11 @@
 import { Skeleton } from '@radix-ui/themes';
-import { api, unwrap, type Endpoint } from '../api/client';
+import { api, unwrap } from '../api/client';
 import { ErrorCallout } from '../components/ErrorCallout';
 import { useLoad } from '../hooks';
 import { EndpointForm } from './EndpointForm';
 
 export function EndpointEdit(props: { id: string; tenantId: string; onDone: () => void }) {
-  const endpoint = useLoad(() => unwrap(api.GET('/endpoints/{id}', { params: { path: { id: props.id } } })) as Promise<Endpoint>, [props.id]);
+  const endpoint = useLoad(() => unwrap(api.GET('/endpoints/{id}', { params: { path: { id: props.id } } })), [props.id]);
   if (endpoint.error) return <ErrorCallout error={endpoint.error} retry={endpoint.reload} />;
   if (!endpoint.data) return <Skeleton height="400px" />;
   return <EndpointForm tenantId={props.tenantId} endpoint={endpoint.data} onSaved={props.onDone} onCancel={props.onDone} />;

@@ -62,7 +62,7 @@ export function EndpointForm(props: { tenantId: string; endpoint?: Endpoint; onS
       const saved = editing
         ? await unwrap(api.PATCH('/endpoints/{id}', { params: { path: { id: props.endpoint!.id } }, body: fields }))
         : await unwrap(api.POST('/endpoints', { body: { tenantId: props.tenantId, ...fields } }));
-      props.onSaved(saved as Endpoint);
+      props.onSaved(saved);
     } catch (err) {
       if (err instanceof ApiFailure && err.details.length > 0) {
         setErrors(Object.fromEntries(err.details.map((d) => [d.path.replace(/^body\./, '').split('.')[0] ?? '', d.message])));
@@ -73,7 +73,7 @@ export function EndpointForm(props: { tenantId: string; endpoint?: Endpoint; onS
     }
   };
 
-  const types = (catalog.data?.data ?? []) as EventType[];
+  const types = catalog.data?.data ?? [];
 
   return (
     <form onSubmit={submit} noValidate aria-labelledby={`${id}-title`}>

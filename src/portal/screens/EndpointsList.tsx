@@ -8,7 +8,7 @@ import { StateBadge } from '../components/StateBadge';
 import { useLoad } from '../hooks';
 
 export function EndpointsList(props: { tenantId: string; readOnly: boolean; onOpen: (id: string) => void; onAdd: () => void }) {
-  const endpoints = useLoad(async () => (await unwrap(api.GET('/endpoints', { params: { query: { tenantId: props.tenantId } } }))).data as Endpoint[], [props.tenantId]);
+  const endpoints = useLoad(async () => (await unwrap(api.GET('/endpoints', { params: { query: { tenantId: props.tenantId } } }))).data, [props.tenantId]);
   const list = endpoints.data ?? [];
 
   return (

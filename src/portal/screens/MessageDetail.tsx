@@ -1,7 +1,7 @@
 import { ArrowLeftIcon } from '@radix-ui/react-icons';
 import { Box, Button, Card, Code, DataList, Flex, Heading, Link, Skeleton, Table, Text } from '@radix-ui/themes';
 import { useState } from 'react';
-import { api, unwrap, type Attempt, type Endpoint, type Message } from '../api/client';
+import { api, unwrap } from '../api/client';
 import { AttemptSheet, StatusBadge } from '../components/AttemptSheet';
 import { ErrorCallout } from '../components/ErrorCallout';
 import { TextBlock } from '../components/TextBlock';
@@ -10,9 +10,9 @@ import { useInterval, useLoad } from '../hooks';
 
 /** One message: its payload, its delivery to each endpoint (with redeliver), and every attempt. */
 export function MessageDetail(props: { id: string; tenantId: string; readOnly: boolean; onBack: () => void }) {
-  const message = useLoad(() => unwrap(api.GET('/events/{id}', { params: { path: { id: props.id } } })) as Promise<Message>, [props.id]);
-  const attempts = useLoad(async () => ((await unwrap(api.GET('/events/{id}/attempts', { params: { path: { id: props.id }, query: { limit: 100 } } }))).data ?? []) as Attempt[], [props.id]);
-  const endpoints = useLoad(async () => ((await unwrap(api.GET('/endpoints', { params: { query: { tenantId: props.tenantId } } }))).data ?? []) as Endpoint[], [props.tenantId]);
+  const message = useLoad(() => unwrap(api.GET('/events/{id}', { params: { path: { id: props.id } } })), [props.id]);
+  const attempts = useLoad(async () => ((await unwrap(api.GET('/events/{id}/attempts', { params: { path: { id: props.id }, query: { limit: 100 } } }))).data ?? []), [props.id]);
+  const endpoints = useLoad(async () => ((await unwrap(api.GET('/endpoints', { params: { query: { tenantId: props.tenantId } } }))).data ?? []), [props.tenantId]);
   const [open, setOpen] = useState<string | null>(null);
   const [redeliver, setRedeliver] = useState<{ busy: string | null; error?: Error; done?: string }>({ busy: null });
   const m = message.data;
@@ -95,7 +95,16 @@ export function MessageDetail(props: { id: string; tenantId: string; readOnly: b
                         <StatusBadge status={d.status} />
                       </Table.Cell>
                       <Table.Cell>{d.attempts}</Table.Cell>
-                      <Table.Cell>{d.lastStatusCode ?? '—'}</Table.Cell>
+                      <Table.Cell>
+                        <Flex direction="column">
+                          <Text size="2">{d.lastStatusCode ?? '—'}</Text>
+                          {d.status === 'failed' && d.failureReason && (
+                            <Text size="1" color="red">
+                              {d.failureReason}
+                            </Text>
+                          )}
+                        </Flex>
+                      </Table.Cell>
                       <Table.Cell>
                         {!props.readOnly && (
                           <Button size="1" variant="soft" loading={redeliver.busy === d.endpointId} disabled={d.status === 'pending'} onClick={() => again(d.endpointId)} aria-label={`Redeliver to ${urlOf(d.endpointId)}`}>

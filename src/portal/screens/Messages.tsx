@@ -1,6 +1,6 @@
 import { Badge, Button, Card, Code, Flex, Heading, Link, Skeleton, Table, Text } from '@radix-ui/themes';
 import { useId, useState } from 'react';
-import { api, unwrap, type EventType, type Message } from '../api/client';
+import { api, unwrap, type Message } from '../api/client';
 import { ErrorCallout } from '../components/ErrorCallout';
 import { NativeSelect } from '../components/Select';
 import { formatDateTime, formatRelative } from '../format';
@@ -27,13 +27,13 @@ export function Messages(props: { tenantId: string; onOpen: (id: string) => void
   const [rows, setRows] = useState<Message[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
   const id = useId();
-  const catalog = useLoad(async () => ((await unwrap(api.GET('/event-types', {}))).data ?? []) as EventType[], []);
+  const catalog = useLoad(async () => ((await unwrap(api.GET('/event-types', {}))).data ?? []), []);
   const since = window ? Date.now() - Number(window) * 1000 : 0;
 
   const fetchPage = async (after: string | undefined) => {
     const page = (await unwrap(
       api.GET('/events', { params: { query: { tenantId: props.tenantId, status: status || undefined, type: type || undefined, limit: PAGE, cursor: after } } }),
-    )) as { data: Message[]; nextCursor: string | null };
+    ));
     const inWindow = page.data.filter((m) => Date.parse(m.createdAt) >= since);
     const reachedEnd = inWindow.length < page.data.length;
     return { data: inWindow, nextCursor: reachedEnd ? null : page.nextCursor };
@@ -121,7 +121,7 @@ export function Messages(props: { tenantId: string; onOpen: (id: string) => void
                     <Code variant="ghost">{m.type}</Code>
                   </Table.Cell>
                   <Table.Cell>
-                    <DeliverySummary deliveries={m.deliveries} />
+                    <DeliverySummary summary={m.deliverySummary} />
                   </Table.Cell>
                   <Table.Cell>
                     <time dateTime={m.createdAt} title={formatDateTime(m.createdAt)}>
@@ -156,14 +156,13 @@ function Filter({ id, label, children }: { id: string; label: string; children: 
   );
 }
 
-export function DeliverySummary({ deliveries }: { deliveries: Message['deliveries'] }) {
-  if (deliveries.length === 0) return <Text size="2" color="gray">No endpoint</Text>;
-  const count = (s: string) => deliveries.filter((d) => d.status === s).length;
+export function DeliverySummary({ summary }: { summary: Message['deliverySummary'] }) {
   const parts = [
-    { n: count('succeeded'), color: 'green', label: 'succeeded' },
-    { n: count('failed'), color: 'red', label: 'failed' },
-    { n: count('pending'), color: 'amber', label: 'pending' },
+    { n: summary.succeeded, color: 'green', label: 'succeeded' },
+    { n: summary.failed, color: 'red', label: 'failed' },
+    { n: summary.pending, color: 'amber', label: 'pending' },
   ] as const;
+  if (parts.every((p) => p.n === 0)) return <Text size="2" color="gray">No endpoint</Text>;
   return (
     <Flex gap="1" wrap="wrap">
       {parts.filter((p) => p.n > 0).map((p) => (

@@ -18,7 +18,7 @@ export function SigningSecret({ endpoint, readOnly }: { endpoint: Endpoint; read
   const reveal = async () => {
     setState({ busy: true });
     try {
-      setSecret(((await unwrap(api.GET('/endpoints/{id}/secret', { params: { path: { id: endpoint.id } } }))) as { secret: string }).secret);
+      setSecret(((await unwrap(api.GET('/endpoints/{id}/secret', { params: { path: { id: endpoint.id } } })))).secret);
       setState({ busy: false });
     } catch (err) {
       setState({ busy: false, error: err as Error });
@@ -27,7 +27,7 @@ export function SigningSecret({ endpoint, readOnly }: { endpoint: Endpoint; read
   const rotate = async () => {
     setState({ busy: true });
     try {
-      const result = (await unwrap(api.POST('/endpoints/{id}/secret/rotate', { params: { path: { id: endpoint.id } }, body: {} }))) as { secret: string };
+      const result = (await unwrap(api.POST('/endpoints/{id}/secret/rotate', { params: { path: { id: endpoint.id } }, body: {} })));
       setSecret(result.secret);
       setState({ busy: false, rotated: true });
     } catch (err) {

@@ -1,7 +1,7 @@
 import { PaperPlaneIcon } from '@radix-ui/react-icons';
 import { Box, Button, Callout, Card, Code, Flex, Heading, Spinner, Text, TextArea } from '@radix-ui/themes';
 import { useId, useState } from 'react';
-import { api, unwrap, type Endpoint, type EventType, type Message } from '../api/client';
+import { api, unwrap, type Endpoint, type Message } from '../api/client';
 import { StatusBadge } from '../components/AttemptSheet';
 import { ErrorCallout } from '../components/ErrorCallout';
 import { NativeSelect } from '../components/Select';
@@ -13,7 +13,7 @@ type Sent = { id: string; type: string; at: string; delivery?: Message['deliveri
 
 /** Send a test event through the normal path and watch its delivery to this endpoint until it ends. */
 export function TestEvent({ endpoint, readOnly }: { endpoint: Endpoint; readOnly: boolean }) {
-  const catalog = useLoad(async () => ((await unwrap(api.GET('/event-types', {}))).data ?? []) as EventType[], []);
+  const catalog = useLoad(async () => ((await unwrap(api.GET('/event-types', {}))).data ?? []), []);
   const types = (catalog.data ?? []).filter((t) => endpoint.eventTypes.length === 0 || endpoint.eventTypes.includes(t.name));
   const [type, setType] = useState('');
   const chosen = types.find((t) => t.name === type) ?? types[0];
@@ -27,7 +27,7 @@ export function TestEvent({ endpoint, readOnly }: { endpoint: Endpoint; readOnly
   useInterval(async () => {
     const updates = await Promise.all(
       pending.map(async (s) => {
-        const message = (await unwrap(api.GET('/events/{id}', { params: { path: { id: s.id } } }))) as Message;
+        const message = await unwrap(api.GET('/events/{id}', { params: { path: { id: s.id } } }));
         return { id: s.id, delivery: message.deliveries.find((d) => d.endpointId === endpoint.id) };
       }),
     ).catch(() => []);
@@ -44,7 +44,7 @@ export function TestEvent({ endpoint, readOnly }: { endpoint: Endpoint; readOnly
     setState({ busy: true });
     try {
       const eventType = chosen?.name;
-      const accepted = (await unwrap(api.POST('/endpoints/{id}/test', { params: { path: { id: endpoint.id } }, body: { type: eventType, payload: body } }))) as { id: string };
+      const accepted = (await unwrap(api.POST('/endpoints/{id}/test', { params: { path: { id: endpoint.id } }, body: { type: eventType, payload: body } })));
       setSent((all) => [{ id: accepted.id, type: eventType ?? 'test', at: new Date().toISOString() }, ...all]);
       setState({ busy: false });
     } catch (err) {
