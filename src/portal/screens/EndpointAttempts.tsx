@@ -2,6 +2,7 @@ import { Button, Card, Code, Flex, Heading, Link, Skeleton, Table, Text, TextFie
 import { useId, useState } from 'react';
 import { api, unwrap, type Attempt, type Endpoint } from '../api/client';
 import { AttemptSheet, StatusBadge } from '../components/AttemptSheet';
+import { DataTable } from '../components/DataTable';
 import { ErrorCallout } from '../components/ErrorCallout';
 import { NativeSelect } from '../components/Select';
 import { formatDateTime, formatDuration, formatRelative } from '../format';
@@ -74,7 +75,7 @@ export function EndpointAttempts({ endpoint, readOnly, onOpenMessage }: { endpoi
           </Text>
         )}
         {attempts.length > 0 && (
-          <Table.Root size="2" aria-label="Delivery attempts">
+          <DataTable label="Delivery attempts" size="2">
             <Table.Header>
               <Table.Row>
                 <Table.ColumnHeaderCell>Status</Table.ColumnHeaderCell>
@@ -121,7 +122,7 @@ export function EndpointAttempts({ endpoint, readOnly, onOpenMessage }: { endpoi
                 </Table.Row>
               ))}
             </Table.Body>
-          </Table.Root>
+          </DataTable>
         )}
         {cursor && (
           <Flex justify="center" mt="3">

@@ -3,6 +3,7 @@ import { Badge, Box, Button, Card, Flex, Heading, Link, Skeleton, Table, Text } 
 import { api, unwrap, type Endpoint } from '../api/client';
 import { loadStats, type EndpointStats } from '../api/stats';
 import { Sparkline } from '../components/DeliveryChart';
+import { DataTable } from '../components/DataTable';
 import { ErrorCallout } from '../components/ErrorCallout';
 import { StateBadge } from '../components/StateBadge';
 import { useLoad } from '../hooks';
@@ -53,7 +54,7 @@ export function EndpointsList(props: { tenantId: string; readOnly: boolean; onOp
       )}
       {list.length > 0 && (
         <Card size="1" className="flush">
-          <Table.Root variant="ghost" aria-label="Endpoints">
+          <DataTable label="Endpoints" variant="ghost">
             <Table.Header>
               <Table.Row>
                 <Table.ColumnHeaderCell>Endpoint</Table.ColumnHeaderCell>
@@ -67,7 +68,7 @@ export function EndpointsList(props: { tenantId: string; readOnly: boolean; onOp
                 <EndpointRow key={e.id} endpoint={e} onOpen={() => props.onOpen(e.id)} />
               ))}
             </Table.Body>
-          </Table.Root>
+          </DataTable>
         </Card>
       )}
     </Flex>

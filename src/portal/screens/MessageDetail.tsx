@@ -3,6 +3,7 @@ import { Box, Button, Card, Code, DataList, Flex, Heading, Link, Skeleton, Table
 import { useState } from 'react';
 import { api, unwrap } from '../api/client';
 import { AttemptSheet, StatusBadge } from '../components/AttemptSheet';
+import { DataTable } from '../components/DataTable';
 import { ErrorCallout } from '../components/ErrorCallout';
 import { TextBlock } from '../components/TextBlock';
 import { formatDateTime, formatDuration, formatRelative } from '../format';
@@ -73,7 +74,7 @@ export function MessageDetail(props: { id: string; tenantId: string; readOnly: b
             {m.deliveries.length === 0 ? (
               <Text size="2" color="gray">No endpoint was subscribed to this message.</Text>
             ) : (
-              <Table.Root size="2" aria-label="Deliveries">
+              <DataTable label="Deliveries" size="2">
                 <Table.Header>
                   <Table.Row>
                     <Table.ColumnHeaderCell>Endpoint</Table.ColumnHeaderCell>
@@ -115,7 +116,7 @@ export function MessageDetail(props: { id: string; tenantId: string; readOnly: b
                     </Table.Row>
                   ))}
                 </Table.Body>
-              </Table.Root>
+              </DataTable>
             )}
           </Card>
 
@@ -127,7 +128,7 @@ export function MessageDetail(props: { id: string; tenantId: string; readOnly: b
             {(attempts.data ?? []).length === 0 ? (
               <Text size="2" color="gray">No attempt yet.</Text>
             ) : (
-              <Table.Root size="2" aria-label="Attempts">
+              <DataTable label="Attempts" size="2">
                 <Table.Header>
                   <Table.Row>
                     <Table.ColumnHeaderCell>Status</Table.ColumnHeaderCell>
@@ -166,7 +167,7 @@ export function MessageDetail(props: { id: string; tenantId: string; readOnly: b
                     </Table.Row>
                   ))}
                 </Table.Body>
-              </Table.Root>
+              </DataTable>
             )}
           </Card>
 

@@ -1,6 +1,7 @@
 import { Badge, Button, Card, Code, Flex, Heading, Link, Skeleton, Table, Text } from '@radix-ui/themes';
 import { useId, useState } from 'react';
 import { api, unwrap, type Message } from '../api/client';
+import { DataTable } from '../components/DataTable';
 import { ErrorCallout } from '../components/ErrorCallout';
 import { NativeSelect } from '../components/Select';
 import { formatDateTime, formatRelative } from '../format';
@@ -98,7 +99,7 @@ export function Messages(props: { tenantId: string; onOpen: (id: string) => void
           </Text>
         )}
         {rows.length > 0 && (
-          <Table.Root variant="ghost" aria-label="Messages">
+          <DataTable label="Messages" variant="ghost">
             <Table.Header>
               <Table.Row>
                 <Table.ColumnHeaderCell>Message</Table.ColumnHeaderCell>
@@ -131,7 +132,7 @@ export function Messages(props: { tenantId: string; onOpen: (id: string) => void
                 </Table.Row>
               ))}
             </Table.Body>
-          </Table.Root>
+          </DataTable>
         )}
       </Card>
       {cursor && (
