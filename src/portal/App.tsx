@@ -69,9 +69,11 @@ function Portal({ me }: { me: Me }) {
             <Flex align="center" gap="3">
               {me.theme?.logoUrl && <img className="logo" src={me.theme.logoUrl} alt={name ? `${name} logo` : 'Logo'} referrerPolicy="no-referrer" />}
               <Box>
-                <Text as="div" size="1" color="gray">
-                  {name ?? 'Webhooks'}
-                </Text>
+                {name && (
+                  <Text as="div" size="1" color="gray">
+                    {name}
+                  </Text>
+                )}
                 <Text as="div" size="4" weight="bold">
                   Webhooks
                 </Text>

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { axeViolations, ensurePortalBuilt, launchChromium, screenshot, watchPage } from '../support/browser';
 import { Receiver } from '../support/receiver';
 import { startTestStack, uniqueTenant, type TestStack } from '../support/stack';
@@ -61,6 +61,11 @@ beforeAll(async () => {
   context = await browser.newContext({ viewport: VIEWPORT });
   page = await context.newPage();
   seen = watchPage(page);
+});
+
+// A step that failed with a dialog open would leave it over the page for every later step.
+afterEach(async () => {
+  if (await page?.locator('dialog[open]').count()) await page.keyboard.press('Escape');
 });
 
 afterAll(async () => {
@@ -133,16 +138,22 @@ describe('customer portal in Chromium', () => {
 
     await page.getByRole('tab', { name: 'Attempts' }).click();
     await page.getByRole('table', { name: 'Delivery attempts' }).waitFor();
-    await expect.poll(() => page.getByRole('table', { name: 'Delivery attempts' }).getByRole('row').count()).toBe(4);
+    // The first test's success and the failure's two attempts.
+    await expect.poll(() => page.getByRole('table', { name: 'Delivery attempts' }).locator('tbody tr').count()).toBe(3);
     await screenshot(page, '06-attempts');
-    await page.getByRole('button', { name: /^Details of attempt 2 of / }).click();
+    const failed = (await stack.request('GET', `/endpoints/${endpointId}/attempts?status=failed`)).body.data[0];
+    expect(failed.attempt).toBe(2);
+    await page.getByRole('button', { name: `Details of attempt 2 of ${failed.messageId}` }).click();
     const body = page.getByLabel('Response body');
     await body.waitFor();
     expect(await body.textContent()).toBe(XSS_BODY);
     expect(await page.locator('dialog[open] img').count()).toBe(0);
     expect(await page.evaluate(() => (globalThis as any).__xss)).toBeUndefined();
-    const requestHeaders = await page.getByLabel('Request headers').textContent();
-    expect(requestHeaders).toMatch(/webhook-signature: v1,/);
+    const recorded = (await stack.request('GET', `/attempts/${failed.id}`)).body;
+    expect(await page.getByLabel('Request body').textContent()).toContain(`"id": "${failed.messageId}"`);
+    // Attempts recorded before hookflow kept request headers have none; the page says so instead.
+    if (recorded.request.headers) expect(await page.getByLabel('Request headers').textContent()).toMatch(/webhook-signature: v1,/);
+    else await page.getByText('Headers not recorded for this attempt.').waitFor();
     await screenshot(page, '07-attempt-detail');
     await page.keyboard.press('Escape');
     await expect.poll(() => page.locator('dialog[open]').count()).toBe(0);
@@ -167,16 +178,16 @@ describe('customer portal in Chromium', () => {
     await page.getByRole('link', { name: 'Messages' }).click();
     const table = page.getByRole('table', { name: 'Messages' });
     await table.waitFor();
-    await expect.poll(() => table.getByRole('row').count()).toBe(3);
+    await expect.poll(() => table.locator('tbody tr').count()).toBe(2);
     await screenshot(page, '10-messages');
+    await page.getByLabel('Status').selectOption('succeeded');
+    await expect.poll(() => table.locator('tbody tr').count()).toBe(2);
+    // The one failure has been redelivered: no message has a failed delivery left.
     await page.getByLabel('Status').selectOption('failed');
-    await expect.poll(() => table.getByRole('row').count()).toBe(1).catch(async () => {
-      // Every delivery has succeeded by now: the failed filter leaves nothing.
-      await page.getByText('No messages match these filters.').waitFor();
-    });
+    await page.getByText('No messages match these filters.').waitFor();
     await page.getByLabel('Status').selectOption('');
     await page.getByLabel('Time').selectOption('3600');
-    await expect.poll(() => table.getByRole('row').count()).toBe(3);
+    await expect.poll(() => table.locator('tbody tr').count()).toBe(2);
   });
 
   it('rotates the signing secret after revealing it', async () => {

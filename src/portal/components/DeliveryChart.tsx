@@ -2,8 +2,9 @@ import { Flex, Text } from '@radix-ui/themes';
 import type { EndpointStats } from '../api/stats';
 import { formatBucketLabel, formatDateTime } from '../format';
 
-const WIDTH = 720;
-const HEIGHT = 180;
+// Drawn at about its usual size on screen and scaled to the card's width, keeping its proportions (and so its text's).
+const WIDTH = 960;
+const HEIGHT = 200;
 const AXIS = 28;
 const TOP = 8;
 const LABELS = 6;
@@ -31,7 +32,7 @@ export function DeliveryChart({ stats, label }: { stats: EndpointStats; label: s
           </Text>
         </figcaption>
       </Flex>
-      <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-label={summary} preserveAspectRatio="none">
+      <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-label={summary}>
         <line className="axis" x1={0} x2={WIDTH} y1={TOP + plot} y2={TOP + plot} />
         <line className="grid" x1={0} x2={WIDTH} y1={TOP} y2={TOP} />
         <text className="tick" x={WIDTH - 4} y={TOP + 12} textAnchor="end">
@@ -48,7 +49,7 @@ export function DeliveryChart({ stats, label }: { stats: EndpointStats; label: s
               {b.succeeded > 0 && <rect className="bar-succeeded" x={x} y={TOP + plot - ok} width={bar} height={ok} rx={1.5} />}
               {b.failed > 0 && <rect className="bar-failed" x={x} y={TOP + plot - ok - bad} width={bar} height={bad} rx={1.5} />}
               {i % every === 0 && (
-                <text className="tick" x={i * slot + slot / 2} y={HEIGHT - 8} textAnchor="middle">
+                <text className="tick" x={i * slot + 2} y={HEIGHT - 8} textAnchor="start">
                   {formatBucketLabel(b.start, bucketSeconds)}
                 </text>
               )}

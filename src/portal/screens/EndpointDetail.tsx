@@ -72,10 +72,11 @@ export function EndpointDetail(props: { id: string; readOnly: boolean; onBack: (
                 <Button variant="soft" color="gray" onClick={props.onEdit}>
                   <Pencil1Icon aria-hidden="true" /> Edit
                 </Button>
-                <Button variant="soft" color={e.disabled ? 'green' : 'amber'} loading={busy && !confirmDelete} onClick={() => setDisabled(!e.disabled)}>
+                <Button variant="soft" color={e.disabled ? 'green' : 'gray'} highContrast={e.disabled} loading={busy && !confirmDelete} onClick={() => setDisabled(!e.disabled)}>
                   {e.disabled ? 'Enable' : 'Disable'}
                 </Button>
-                <Button variant="soft" color="red" onClick={() => setConfirmDelete(true)}>
+                {/* highContrast: red-11 on red-3 is under WCAG's 4.5:1 for text. */}
+                <Button variant="soft" color="red" highContrast onClick={() => setConfirmDelete(true)}>
                   <TrashIcon aria-hidden="true" /> Delete
                 </Button>
               </Flex>

@@ -61,7 +61,7 @@ export function SigningSecret({ endpoint, readOnly }: { endpoint: Endpoint; read
                 <EyeOpenIcon aria-hidden="true" /> Reveal
               </Button>
             )}
-            <Button variant="soft" color="amber" onClick={() => setConfirm(true)}>
+            <Button variant="soft" color="gray" onClick={() => setConfirm(true)}>
               <ReloadIcon aria-hidden="true" /> Rotate
             </Button>
           </Flex>
