@@ -95,7 +95,7 @@ export function StatusBadge({ status }: { status: 'succeeded' | 'failed' | 'pend
   const color = { succeeded: 'green', failed: 'red', pending: 'amber' } as const;
   const label = { succeeded: 'Succeeded', failed: 'Failed', pending: 'Pending' };
   return (
-    <Badge color={color[status]} variant="soft">
+    <Badge color={color[status]} variant="soft" highContrast>
       {label[status]}
     </Badge>
   );

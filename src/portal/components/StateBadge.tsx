@@ -12,7 +12,7 @@ const LOOK = {
 export function StateBadge({ state }: { state: HealthState }) {
   const look = LOOK[state.status];
   return (
-    <Badge color={look.color} variant="soft" radius="full" size="2">
+    <Badge color={look.color} variant="soft" radius="full" size="2" highContrast>
       <span className={`dot dot-${state.status}`} aria-hidden="true" />
       {look.label}
     </Badge>

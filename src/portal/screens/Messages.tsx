@@ -167,7 +167,7 @@ export function DeliverySummary({ summary }: { summary: Message['deliverySummary
   return (
     <Flex gap="1" wrap="wrap">
       {parts.filter((p) => p.n > 0).map((p) => (
-        <Badge key={p.label} color={p.color} variant="soft">
+        <Badge key={p.label} color={p.color} variant="soft" highContrast>
           {p.n} {p.label}
         </Badge>
       ))}
