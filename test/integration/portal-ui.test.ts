@@ -123,7 +123,9 @@ describe('customer portal in Chromium', () => {
     await page.getByRole('tab', { name: 'Testing' }).click();
     await expect.poll(() => page.getByLabel('Event type').inputValue()).toBe('invoice.paid');
     await page.getByRole('button', { name: 'Send test event' }).click();
-    await page.getByText(/Delivered with HTTP 200 after 1 attempt/).waitFor({ timeout: 30_000 });
+    const delivered = page.getByText(/Delivered with HTTP 200 after 1 attempt/);
+    await delivered.waitFor({ timeout: 30_000 });
+    await delivered.scrollIntoViewIfNeeded();
     expect(receiver.received).toHaveLength(1);
     expect(receiver.received[0]!.headers['x-acme-env']).toBe('prod');
     expect(receiver.bodies()[0]).toMatchObject({ type: 'invoice.paid', tenantId, data: { invoiceId: 'inv_1042', amount: 4200 } });
@@ -133,7 +135,9 @@ describe('customer portal in Chromium', () => {
   it('shows a failed attempt with its response body as text, and the markup in it does not run', async () => {
     receiver.answer = () => ({ status: 500, headers: { 'content-type': 'text/html' }, body: XSS_BODY });
     await page.getByRole('button', { name: 'Send test event' }).click();
-    await page.getByText(/Failed with HTTP 500 after 2 attempts/).waitFor({ timeout: 30_000 });
+    const failedText = page.getByText(/Failed with HTTP 500 after 2 attempts/);
+    await failedText.waitFor({ timeout: 30_000 });
+    await failedText.scrollIntoViewIfNeeded();
     await screenshot(page, '05-test-event-failed');
 
     await page.getByRole('tab', { name: 'Attempts' }).click();

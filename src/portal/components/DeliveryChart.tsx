@@ -7,13 +7,15 @@ const WIDTH = 960;
 const HEIGHT = 200;
 const AXIS = 28;
 const TOP = 8;
+// Room on the left for the scale's labels, so no bar covers them.
+const LEFT = 36;
 const LABELS = 6;
 
 /** Successes and failures per bucket as stacked bars: green below, red on top. */
 export function DeliveryChart({ stats, label }: { stats: EndpointStats; label: string }) {
   const { buckets, totals, bucketSeconds } = stats;
   const peak = Math.max(1, ...buckets.map((b) => b.succeeded + b.failed));
-  const slot = WIDTH / Math.max(1, buckets.length);
+  const slot = (WIDTH - LEFT) / Math.max(1, buckets.length);
   const bar = Math.max(2, slot * 0.7);
   const plot = HEIGHT - AXIS - TOP;
   const y = (n: number) => (n / peak) * plot;
@@ -33,23 +35,27 @@ export function DeliveryChart({ stats, label }: { stats: EndpointStats; label: s
         </figcaption>
       </Flex>
       <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-label={summary}>
-        <line className="axis" x1={0} x2={WIDTH} y1={TOP + plot} y2={TOP + plot} />
-        <line className="grid" x1={0} x2={WIDTH} y1={TOP} y2={TOP} />
-        <text className="tick" x={WIDTH - 4} y={TOP + 12} textAnchor="end">
+        <line className="axis" x1={LEFT} x2={WIDTH} y1={TOP + plot} y2={TOP + plot} />
+        <line className="grid" x1={LEFT} x2={WIDTH} y1={TOP} y2={TOP} />
+        <line className="grid" x1={LEFT} x2={WIDTH} y1={TOP + plot / 2} y2={TOP + plot / 2} />
+        <text className="tick" x={LEFT - 8} y={TOP + 4} textAnchor="end">
           {peak}
         </text>
+        <text className="tick" x={LEFT - 8} y={TOP + plot + 4} textAnchor="end">
+          0
+        </text>
         {buckets.map((b, i) => {
-          const x = i * slot + (slot - bar) / 2;
+          const x = LEFT + i * slot + (slot - bar) / 2;
           const ok = y(b.succeeded);
           const bad = y(b.failed);
           return (
             <g key={b.start}>
               <title>{`${formatDateTime(b.start)}: ${b.succeeded} succeeded, ${b.failed} failed`}</title>
-              <rect className="bar-hit" x={i * slot} y={TOP} width={slot} height={plot} />
+              <rect className="bar-hit" x={LEFT + i * slot} y={TOP} width={slot} height={plot} />
               {b.succeeded > 0 && <rect className="bar-succeeded" x={x} y={TOP + plot - ok} width={bar} height={ok} rx={1.5} />}
               {b.failed > 0 && <rect className="bar-failed" x={x} y={TOP + plot - ok - bad} width={bar} height={bad} rx={1.5} />}
               {i % every === 0 && (
-                <text className="tick" x={i * slot + 2} y={HEIGHT - 8} textAnchor="start">
+                <text className="tick" x={LEFT + i * slot + 2} y={HEIGHT - 8} textAnchor="start">
                   {formatBucketLabel(b.start, bucketSeconds)}
                 </text>
               )}

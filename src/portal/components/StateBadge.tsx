@@ -30,7 +30,7 @@ export function StateSentence({ state }: { state: HealthState }) {
     </>
   ) : null;
   const text = {
-    healthy: <>Healthy{since}</>,
+    healthy: <>The latest deliveries succeeded</>,
     failing: <>Failing{since}{state.reason ? <>: {state.reason}</> : null}</>,
     disabled: <>Disabled{since}{state.reason ? <> because {state.reason}</> : null}</>,
     idle: <>No deliveries in this period</>,

@@ -34,6 +34,9 @@ export function Catalog() {
             <Text as="p" size="2" color="gray" mt="1" mb="3">
               {t.description || 'No description'}
             </Text>
+            <Text as="p" size="1" weight="medium" color="gray" mb="1">
+              Example payload
+            </Text>
             <TextBlock label={`Example payload of ${t.name}`} text={JSON.stringify(examplePayload(t.schema), null, 2)} />
           </section>
         </Card>

@@ -120,7 +120,7 @@ function Health24h({ stats }: { stats: EndpointStats }) {
     <Flex align="center" gap="3">
       <Sparkline stats={stats} />
       <Text size="1" color="gray">
-        {rate === null ? 'No deliveries' : `${rate.toFixed(rate === 100 ? 0 : 1)}% of ${total}`}
+        {rate === null ? 'No deliveries' : `${Number(rate.toFixed(1))}% of ${total} succeeded`}
       </Text>
     </Flex>
   );
