@@ -1,11 +1,13 @@
 const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
 const shortTime = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 const shortDay = new Intl.DateTimeFormat(undefined, { weekday: 'short', day: 'numeric' });
+const dayAndHour = new Intl.DateTimeFormat(undefined, { weekday: 'short', hour: 'numeric' });
 const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
 
 export const formatDateTime = (iso: string) => dateTime.format(new Date(iso));
-export const formatBucketLabel = (iso: string, bucketSeconds: number) =>
-  (bucketSeconds >= 86_400 ? shortDay : shortTime).format(new Date(iso));
+/** A chart's time label: the hour over a day, the day and hour over a week of shorter buckets. */
+export const formatBucketLabel = (iso: string, bucketSeconds: number, spanSeconds: number) =>
+  (bucketSeconds >= 86_400 ? shortDay : spanSeconds > 86_400 ? dayAndHour : shortTime).format(new Date(iso));
 
 export function formatRelative(iso: string, now = Date.now()): string {
   const seconds = Math.round((Date.parse(iso) - now) / 1000);

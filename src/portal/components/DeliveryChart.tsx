@@ -56,7 +56,7 @@ export function DeliveryChart({ stats, label }: { stats: EndpointStats; label: s
               {b.failed > 0 && <rect className="bar-failed" x={x} y={TOP + plot - ok - bad} width={bar} height={bad} rx={1.5} />}
               {i % every === 0 && (
                 <text className="tick" x={LEFT + i * slot + 2} y={HEIGHT - 8} textAnchor="start">
-                  {formatBucketLabel(b.start, bucketSeconds)}
+                  {formatBucketLabel(b.start, bucketSeconds, bucketSeconds * buckets.length)}
                 </text>
               )}
             </g>
