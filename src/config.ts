@@ -113,8 +113,9 @@ const FRAME_SOURCE = /^(?:'self'|'none'|\*|[A-Za-z][A-Za-z0-9+.-]*:|(?:[A-Za-z][
 
 /** PORTAL_FRAME_ANCESTORS: the origins that may show the portal in an iframe (CSP `frame-ancestors`). */
 const frameAncestors = optionalText.transform((text, ctx) => {
-  const sources = (text ?? "'self'").split(/\s+/).filter(Boolean);
-  const bad = sources.find((source) => !FRAME_SOURCE.test(source));
+  const sources = (text ?? "'self'").split(/[ \t]+/).filter(Boolean);
+  // A bare `self` or `none` is a host by that name to a browser, never what was meant.
+  const bad = sources.find((source) => !FRAME_SOURCE.test(source) || /^(self|none)$/i.test(source));
   if (bad !== undefined || (sources.includes("'none'") && sources.length > 1)) {
     ctx.addIssue({
       code: 'custom',

@@ -8,8 +8,8 @@ export const messageWorkflowId = (messageId: string) => `message:${messageId}`;
 export const deliveryWorkflowId = (messageId: string, endpointId: string) => `delivery:${messageId}:${endpointId}`;
 /** One slice of a large fan-out, named after the message and the slice's first endpoint. */
 export const fanoutWorkflowId = (messageId: string, firstEndpointId: string) => `fanout:${messageId}:${firstEndpointId}`;
-/** One recovery of an endpoint's failures; `runKey` (a UUID from the API) keeps recoveries of one endpoint apart. */
-export const recoverWorkflowId = (endpointId: string, runKey: string) => `recover:${endpointId}:${runKey}`;
+
+export const recoverWorkflowId = (endpointId: string, uuid: string) => `recover:${endpointId}:${uuid}`;
 
 export const SEARCH_ATTRIBUTES = {
   tenantId: defineSearchAttributeKey('TenantId', SearchAttributeType.KEYWORD),

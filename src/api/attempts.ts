@@ -4,7 +4,7 @@ import { getEndpoint } from '../db/endpoints';
 import { getMessage, getMessageForDelivery } from '../db/messages';
 import { webhookRequest } from '../webhooks/signing';
 import type { ApiDeps } from './deps';
-import { IdParams, List, Paging, Timestamp, afterSeq } from './common';
+import { IdParams, List, Paging, TimeWindow, Timestamp, afterSeq } from './common';
 import { notFound } from './errors';
 import type { Routes } from './route';
 
@@ -39,7 +39,7 @@ const AttemptDetail = Attempt.extend({
   }),
 }).openapi('AttemptDetail');
 
-export const AttemptQuery = z.object({ status: z.enum(['succeeded', 'failed']).optional(), ...Paging });
+export const AttemptQuery = z.object({ status: z.enum(['succeeded', 'failed']).optional(), ...TimeWindow, ...Paging });
 
 export function attemptJson(a: AttemptRow) {
   return {
@@ -68,7 +68,7 @@ export function attemptRoutes(routes: Routes, { db }: ApiDeps): void {
     responses: { 200: { description: 'A page of attempts.', schema: List(Attempt) }, 404: { description: 'No such event.' } },
     handler: async ({ params, query }) => {
       if (!(await getMessage(db, params.id))) throw notFound('event');
-      const { rows, nextCursor } = await listAttempts(db, { messageId: params.id, status: query.status, limit: query.limit, afterSeq: afterSeq(query.cursor) });
+      const { rows, nextCursor } = await listAttempts(db, { messageId: params.id, status: query.status, since: query.since, until: query.until, limit: query.limit, afterSeq: afterSeq(query.cursor) });
       return { status: 200, body: { data: rows.map(attemptJson), nextCursor } };
     },
   });
@@ -84,7 +84,7 @@ export function attemptRoutes(routes: Routes, { db }: ApiDeps): void {
     responses: { 200: { description: 'A page of attempts.', schema: List(Attempt) }, 404: { description: 'No such endpoint.' } },
     handler: async ({ params, query }) => {
       if (!(await getEndpoint(db, params.id))) throw notFound('endpoint');
-      const { rows, nextCursor } = await listAttempts(db, { endpointId: params.id, status: query.status, limit: query.limit, afterSeq: afterSeq(query.cursor) });
+      const { rows, nextCursor } = await listAttempts(db, { endpointId: params.id, status: query.status, since: query.since, until: query.until, limit: query.limit, afterSeq: afterSeq(query.cursor) });
       return { status: 200, body: { data: rows.map(attemptJson), nextCursor } };
     },
   });

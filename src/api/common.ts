@@ -53,6 +53,15 @@ export const Paging = {
     .refine((c) => c === undefined || cursorSeq(c) !== undefined, 'is not a cursor this API returned'),
 };
 
+/** An ISO-8601 instant with its offset, as the recover window takes. */
+export const Instant = z.iso.datetime({ offset: true }).openapi({ format: 'date-time', example: '2026-11-23T00:00:00Z' });
+
+/** A time window on a list: createdAt in [since, until). */
+export const TimeWindow = {
+  since: Instant.optional().openapi({ description: 'Only those created at or after this instant.' }),
+  until: Instant.optional().openapi({ description: 'Only those created before this instant.' }),
+};
+
 export const List = <T extends z.ZodType>(item: T) => z.object({ data: z.array(item), nextCursor: z.string().nullable() });
 
 export function afterSeq(cursor: string | undefined): string | undefined {

@@ -12,7 +12,7 @@ import { ipLiteral, isPublicAddress } from '../webhooks/address-guard';
 import { SEARCH_ATTRIBUTES, deliverySearchAttributes, deliveryWorkflowId, recoverWorkflowId } from '../../workflows/ids';
 import type { ApiDeps } from './deps';
 import {
-  Channels, Duration, EventTypeName, IdParams, JsonObject, List, MAX_JSON_DEPTH, Paging, TenantId, Text, Timestamp,
+  Channels, Duration, EventTypeName, IdParams, Instant, JsonObject, List, MAX_JSON_DEPTH, Paging, TenantId, Text, Timestamp,
   afterSeq, byteLength, jsonDepth, payloadTooLarge,
 } from './common';
 import { notFound, validationFailed } from './errors';
@@ -100,7 +100,6 @@ const Endpoint = z
 
 const SecretBody = z.object({ secret: z.string() }).openapi('EndpointSecret');
 const Rotate = z.object({ secret: Secret.optional() }).strict();
-const Instant = z.iso.datetime({ offset: true }).openapi({ format: 'date-time', example: '2026-11-23T00:00:00Z' });
 const Recover = z
   .object({ since: Instant, until: Instant.optional().openapi({ description: 'Default: now. Deliveries failing again during the recovery are not picked up twice.' }) })
   .strict()

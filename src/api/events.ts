@@ -12,7 +12,7 @@ import { newId } from '../ids';
 import { deliveryWorkflowId, deliverySearchAttributes, messageSearchAttributes, messageWorkflowId } from '../../workflows/ids';
 import type { ApiDeps } from './deps';
 import {
-  Channels, EventTypeName, IdParams, List, MAX_JSON_DEPTH, MessageId, Paging, TenantId, Text, Timestamp,
+  Channels, EventTypeName, IdParams, List, MAX_JSON_DEPTH, MessageId, Paging, TenantId, Text, TimeWindow, Timestamp,
   afterSeq, byteLength, jsonDepth, payloadTooLarge,
 } from './common';
 import { conflict, notFound, validationFailed } from './errors';
@@ -77,6 +77,7 @@ const EventQuery = z.object({
   tenantId: TenantId.optional(),
   type: EventTypeName.optional(),
   status: DeliveryStatus.optional().openapi({ description: 'Events with at least one delivery in this status.' }),
+  ...TimeWindow,
   ...Paging,
 });
 
@@ -216,7 +217,7 @@ export function eventRoutes(routes: Routes, { db, temporal, config, metrics }: A
     responses: { 200: { description: 'A page of events.', schema: List(Event) } },
     handler: async ({ query }) => {
       const { rows, nextCursor } = await listMessages(db, {
-        tenantId: query.tenantId, eventType: query.type, status: query.status, limit: query.limit, afterSeq: afterSeq(query.cursor),
+        tenantId: query.tenantId, eventType: query.type, status: query.status, since: query.since, until: query.until, limit: query.limit, afterSeq: afterSeq(query.cursor),
       });
       return { status: 200, body: { data: await eventsJson(db, rows), nextCursor } };
     },

@@ -38,14 +38,15 @@ export async function recordAttempt(db: Db, a: NewAttempt): Promise<void> {
 
 export async function listAttempts(
   db: Db,
-  q: { messageId?: string; endpointId?: string; status?: 'succeeded' | 'failed'; limit: number; afterSeq?: string },
+  q: { messageId?: string; endpointId?: string; status?: 'succeeded' | 'failed'; since?: string; until?: string; limit: number; afterSeq?: string },
 ) {
   const { rows } = await db.query<AttemptRow>(
     `SELECT * FROM attempts
      WHERE ($1::text IS NULL OR message_id = $1) AND ($2::text IS NULL OR endpoint_id = $2)
        AND ($3::text IS NULL OR status = $3) AND ($4::bigint IS NULL OR seq < $4)
+       AND ($6::timestamptz IS NULL OR created_at >= $6) AND ($7::timestamptz IS NULL OR created_at < $7)
      ORDER BY seq DESC LIMIT $5`,
-    [q.messageId ?? null, q.endpointId ?? null, q.status ?? null, q.afterSeq ?? null, q.limit + 1],
+    [q.messageId ?? null, q.endpointId ?? null, q.status ?? null, q.afterSeq ?? null, q.limit + 1, q.since ?? null, q.until ?? null],
   );
   return page(rows, q.limit);
 }

@@ -64,7 +64,7 @@ export async function getMessageForDelivery(db: Db, id: string) {
 /** A message matches a status when one of its deliveries has it. */
 export async function listMessages(
   db: Db,
-  q: { tenantId?: string; eventType?: string; status?: DeliveryStatus; limit: number; afterSeq?: string },
+  q: { tenantId?: string; eventType?: string; status?: DeliveryStatus; since?: string; until?: string; limit: number; afterSeq?: string },
 ) {
   const { rows } = await db.query<MessageRow>(
     `SELECT m.* FROM messages m
@@ -72,8 +72,9 @@ export async function listMessages(
        AND ($2::text IS NULL OR m.event_type = $2)
        AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id AND d.status = $3))
        AND ($4::bigint IS NULL OR m.seq < $4)
+       AND ($6::timestamptz IS NULL OR m.created_at >= $6) AND ($7::timestamptz IS NULL OR m.created_at < $7)
      ORDER BY m.seq DESC LIMIT $5`,
-    [q.tenantId ?? null, q.eventType ?? null, q.status ?? null, q.afterSeq ?? null, q.limit + 1],
+    [q.tenantId ?? null, q.eventType ?? null, q.status ?? null, q.afterSeq ?? null, q.limit + 1, q.since ?? null, q.until ?? null],
   );
   return page(rows, q.limit);
 }

@@ -3,6 +3,7 @@ import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { Webhook as SvixWebhook } from 'svix';
 import { receiversClosedAfterEach, waitFor } from '../support/receiver';
 import { buildEndpoint, buildEvent, startTestStack, uniqueTenant, type TestStack } from '../support/stack';
+import { deliveryWorkflowId } from '../../workflows/ids';
 
 /**
  * The delivery path end to end: real API, real Temporal, real Postgres, real receivers. Retry timings
@@ -160,7 +161,7 @@ describe('retries', () => {
       expect(delivery.attempts).toBe(r.received.length);
       expect(delivery.nextAttemptAt).toBeNull();
       // Postgres records the failure just before the workflow itself fails.
-      const handle = expiring.temporal.workflow.getHandle(`delivery:${sent.body.id}:${created.body.id}`);
+      const handle = expiring.temporal.workflow.getHandle(deliveryWorkflowId(sent.body.id, created.body.id));
       await waitFor(async () => (await handle.describe()).status.name === 'FAILED', 'the delivery workflow to fail', 10_000);
     } finally {
       await expiring.stop();

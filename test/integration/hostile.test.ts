@@ -420,6 +420,7 @@ const LIST_QUERIES: [path: () => string, params: string[]][] = [
   [() => '/endpoints', ['tenantId', 'limit', 'cursor']],
   [() => `/events/${fixture.messageId}/attempts`, ['status', 'limit', 'cursor']],
   [() => `/endpoints/${fixture.endpointId}/attempts`, ['status', 'limit', 'cursor']],
+  [() => `/events/${fixture.messageId}/deliveries`, ['status', 'limit', 'cursor']],
 ];
 const querySlots = LIST_QUERIES.flatMap(([path, params]) => params.map((param) => ({ path, param })));
 const PATH_ID_ROUTES: [method: string, path: (id: string) => string][] = [
@@ -428,6 +429,10 @@ const PATH_ID_ROUTES: [method: string, path: (id: string) => string][] = [
   ['GET', (id) => `/endpoints/${id}`],
   ['PATCH', (id) => `/endpoints/${id}`],
   ['GET', (id) => `/endpoints/${id}/attempts`],
+  ['GET', (id) => `/endpoints/${id}/stats`],
+  ['GET', (id) => `/events/${id}/deliveries`],
+  ['GET', (id) => `/attempts/${id}`],
+  ['DELETE', (id) => `/portal/sessions/${id}`],
 ];
 
 describe('NUL, lone surrogates and odd Unicode in each string field', () => {

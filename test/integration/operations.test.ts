@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { Webhook } from 'standardwebhooks';
 import { receiversClosedAfterEach, waitFor } from '../support/receiver';
 import { buildEndpoint, buildEvent, startTestStack, uniqueTenant, type TestStack } from '../support/stack';
+import { deliveryWorkflowId } from '../../workflows/ids';
 
 /** What operators do: find, reset, replay, recover, test-send; with the README's own commands. */
 let stack: TestStack;
@@ -23,7 +24,7 @@ async function temporalCli(...args: string[]): Promise<string> {
 
 /** The Temporal status of the delivery workflow of that message to that endpoint (RUNNING, COMPLETED, FAILED, …). */
 async function workflowStatus(messageId: string, endpointId: string): Promise<string> {
-  return (await stack.temporal.workflow.getHandle(`delivery:${messageId}:${endpointId}`).describe()).status.name;
+  return (await stack.temporal.workflow.getHandle(deliveryWorkflowId(messageId, endpointId)).describe()).status.name;
 }
 
 async function statuses(ids: string[]): Promise<string[]> {
@@ -43,7 +44,7 @@ describe('bulk replay with the Temporal CLI', () => {
     const query = `WorkflowType="deliveryWorkflow" AND ExecutionStatus="Failed" AND EndpointId="${ep.id}"`;
     const listed = await waitFor(async () => {
       const out = await temporalCli('workflow', 'list', '--query', query);
-      return ids.every((id) => out.includes(`delivery:${id}:${ep.id}`)) ? out : undefined;
+      return ids.every((id) => out.includes(deliveryWorkflowId(id, ep.id))) ? out : undefined;
     }, 'the CLI to list the failed deliveries');
     expect(listed).toContain('deliveryWorkflow');
 
@@ -65,7 +66,7 @@ describe('what the Temporal UI shows', () => {
     const r = await receiver(() => ({ status: 503 }));
     const ep = (await stack.request('POST', '/endpoints', buildEndpoint({ tenantId, url: r.url(), retrySchedule: ['1s', '30s'] }))).body;
     const id = (await stack.request('POST', '/events', buildEvent({ tenantId }))).body.id;
-    const handle = stack.temporal.workflow.getHandle(`delivery:${id}:${ep.id}`);
+    const handle = stack.temporal.workflow.getHandle(deliveryWorkflowId(id, ep.id));
     const pending = await waitFor(async () => {
       const { raw } = await handle.describe();
       const activity = raw.pendingActivities?.[0];
@@ -75,7 +76,7 @@ describe('what the Temporal UI shows', () => {
     expect(pending.lastFailure?.applicationFailureInfo?.type).toBe('HttpError');
     expect(pending.lastFailure?.message).toBe('HTTP 503');
     const running = await temporalCli('workflow', 'list', '--query', `TenantId="${tenantId}" AND ExecutionStatus="Running" AND WorkflowType="deliveryWorkflow"`);
-    expect(running).toContain(`delivery:${id}:${ep.id}`);
+    expect(running).toContain(deliveryWorkflowId(id, ep.id));
     await handle.terminate('test done');
   });
 });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Receiver, waitFor } from '../support/receiver';
 import { buildEndpoint, buildEvent, startTestStack, uniqueTenant, type TestStack } from '../support/stack';
+import { deliveryWorkflowId, messageWorkflowId } from '../../workflows/ids';
 
 /** Runs with the default retry configuration, as `npm start` would. */
 let stack: TestStack;
@@ -21,7 +22,7 @@ describe('the default retry policy, as Temporal recorded it', () => {
     const tenantId = uniqueTenant();
     const ep = await stack.request('POST', '/endpoints', buildEndpoint({ tenantId, url: receiver.url() }));
     const sent = await stack.request('POST', '/events', buildEvent({ tenantId }));
-    const handle = stack.temporal.workflow.getHandle(`delivery:${sent.body.id}:${ep.body.id}`);
+    const handle = stack.temporal.workflow.getHandle(deliveryWorkflowId(sent.body.id, ep.body.id));
     await waitFor(async () => (await handle.describe().catch(() => undefined))?.status.name === 'COMPLETED', 'the delivery workflow to complete');
 
     const history = await handle.fetchHistory();
@@ -62,14 +63,24 @@ describe('fan-out at scale', () => {
 
     const event = await waitFor(async () => {
       const e = await stack.request('GET', `/events/${sent.body.id}`);
-      return e.body.deliveries.filter((d: { status: string }) => d.status === 'succeeded').length === 1_000 ? e.body : undefined;
+      return e.body.deliverySummary.succeeded === 1_000 ? e.body : undefined;
     }, 'every delivery to be recorded as succeeded', 60_000);
-    expect(new Set(event.deliveries.map((d: { endpointId: string }) => d.endpointId))).toEqual(new Set(endpointIds));
+    expect(event.deliverySummary).toEqual({ pending: 0, succeeded: 1_000, failed: 0 });
+    // The event carries the first 100; the rest are paged.
+    expect(event.deliveries).toHaveLength(100);
+    const delivered: string[] = event.deliveries.map((d: { endpointId: string }) => d.endpointId);
+    for (let cursor = event.deliveriesNextCursor; cursor; ) {
+      const page = (await stack.request('GET', `/events/${sent.body.id}/deliveries?limit=250&cursor=${cursor}`)).body;
+      delivered.push(...page.data.map((d: { endpointId: string }) => d.endpointId));
+      cursor = page.nextCursor;
+    }
+    expect(delivered).toHaveLength(1_000);
+    expect(new Set(delivered)).toEqual(new Set(endpointIds));
 
     // The message workflow fanned out in pages of 500, continuing as new between them.
     const runs = await waitFor(async () => {
       const found = [];
-      for await (const run of stack.temporal.workflow.list({ query: `WorkflowId = "message:${sent.body.id}"` })) found.push(run.status.name);
+      for await (const run of stack.temporal.workflow.list({ query: `WorkflowId = "${messageWorkflowId(sent.body.id)}"` })) found.push(run.status.name);
       return found.length >= 2 && found.every((status) => status === 'COMPLETED' || status === 'CONTINUED_AS_NEW') && found.includes('COMPLETED') ? found : undefined;
     }, 'the message workflow to complete', 30_000);
     expect(runs.filter((status) => status === 'CONTINUED_AS_NEW').length).toBeGreaterThanOrEqual(1);

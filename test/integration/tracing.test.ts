@@ -6,6 +6,7 @@ import { WORKFLOWS_PATH } from '../../src/temporal/worker';
 import { flushTracing, shutdownTracing, startTracing } from '../../src/tracing';
 import { Receiver, waitFor } from '../support/receiver';
 import { API_KEY, buildEndpoint, buildEvent, startTestStack, uniqueTenant, type TestStack } from '../support/stack';
+import { deliveryWorkflowId } from '../../workflows/ids';
 
 /**
  * Tracing end to end: OTEL_EXPORTER_OTLP_ENDPOINT points at a fake OTLP/HTTP collector (JSON bodies), and one
@@ -141,7 +142,7 @@ describe('tracing with OTEL_EXPORTER_OTLP_ENDPOINT set', () => {
     const start = one('StartWorkflow:messageWorkflow');
     expect(start.parentSpanId).toBe(api.spanId);
     const runDelivery = one('RunWorkflow:deliveryWorkflow');
-    expect(attr(runDelivery.attributes, 'workflowId')).toBe(`delivery:${messageId}:${endpointId}`);
+    expect(attr(runDelivery.attributes, 'workflowId')).toBe(deliveryWorkflowId(messageId, endpointId));
     // Workflow spans name their run, not the whole WorkflowInfo.
     expect(runDelivery.attributes.map((a) => a.key)).not.toContain('searchAttributes');
     const runActivity = one('RunActivity:deliver');
