@@ -1,6 +1,6 @@
 import { Badge, Box, Container, Flex, Heading, Skeleton, TabNav, Text, Theme } from '@radix-ui/themes';
-import { useState } from 'react';
-import type { Endpoint } from './api/client';
+import { useEffect, useState } from 'react';
+import { onSessionEnded, type Endpoint } from './api/client';
 import { loadMe, type Me } from './api/me';
 import { ErrorCallout } from './components/ErrorCallout';
 import { brandStyle } from './theme';
@@ -29,11 +29,15 @@ const SECTION: Record<View['screen'], 'endpoints' | 'messages' | 'catalog'> = {
 
 export function App({ hasToken }: { hasToken: boolean }) {
   const me = useLoad(async () => (hasToken ? loadMe() : undefined), [hasToken]);
+  const [ended, setEnded] = useState(false);
+  useEffect(() => onSessionEnded(() => setEnded(true)), []);
   const theme = me.data?.theme ?? null;
   return (
     <Theme accentColor="indigo" grayColor="slate" radius="medium" scaling="100%" style={brandStyle(theme?.primaryColor)} className="app">
       {!hasToken ? (
-        <Expired />
+        <Expired title="This link is not valid" />
+      ) : ended ? (
+        <Expired title="Your session has ended" />
       ) : me.error ? (
         <Container size="2" p="6">
           <ErrorCallout error={me.error} />
@@ -134,15 +138,15 @@ function Portal({ me }: { me: Me }) {
   );
 }
 
-function Expired() {
+function Expired({ title }: { title: string }) {
   return (
-    <Container size="1" p="6">
+    <Container size="2" p="6">
       <Flex direction="column" gap="3" align="center" py="9">
         <Heading as="h1" size="6">
-          This link is not valid
+          {title}
         </Heading>
         <Text as="p" size="2" color="gray" align="center">
-          Portal links carry a one-time session. Open the webhooks page again from the application that sent you here.
+          Portal links carry a session that expires. Open the webhooks page again from the application that sent you here.
         </Text>
       </Flex>
     </Container>

@@ -33,3 +33,57 @@ export function useInterval(tick: () => void, ms: number, active: boolean): void
     return () => window.clearInterval(timer);
   }, [ms, active]);
 }
+
+export type Page<T> = { data: T[]; nextCursor: string | null };
+export type Paged<T> = {
+  rows: T[];
+  loading: boolean;
+  error: Error | undefined;
+  reload: () => void;
+  hasMore: boolean;
+  loadingMore: boolean;
+  loadMore: () => void;
+};
+
+/**
+ * A keyset-paged listing: the first page loads whenever `key` changes (and replaces what was shown),
+ * `loadMore` appends the next page after the last cursor.
+ */
+export function usePaged<T>(fetchPage: (cursor: string | undefined) => Promise<Page<T>>, key: readonly unknown[]): Paged<T> {
+  const first = useLoad(() => fetchPage(undefined), key);
+  const [more, setMore] = useState<{ pages: T[][]; cursor: string | null; loading: boolean; error?: Error }>({ pages: [], cursor: null, loading: false });
+  useEffect(() => {
+    setMore({ pages: [], cursor: first.data?.nextCursor ?? null, loading: false });
+  }, [first.data]);
+  const fetchRef = useRef(fetchPage);
+  fetchRef.current = fetchPage;
+
+  const moreRef = useRef(more);
+  moreRef.current = more;
+  // Bumped when the first page changes, so a page asked for under an older filter is dropped.
+  const generation = useRef(0);
+  useEffect(() => {
+    generation.current += 1;
+  }, [first.data]);
+
+  const loadMore = useCallback(() => {
+    const m = moreRef.current;
+    if (!m.cursor || m.loading) return;
+    const asked = generation.current;
+    setMore({ ...m, loading: true, error: undefined });
+    fetchRef.current(m.cursor).then(
+      (page) => asked === generation.current && setMore((now) => ({ pages: [...now.pages, page.data], cursor: page.nextCursor, loading: false })),
+      (error: Error) => asked === generation.current && setMore((now) => ({ ...now, loading: false, error })),
+    );
+  }, []);
+
+  return {
+    rows: [...(first.data?.data ?? []), ...more.pages.flat()],
+    loading: first.loading,
+    error: first.error ?? more.error,
+    reload: first.reload,
+    hasMore: more.cursor !== null,
+    loadingMore: more.loading,
+    loadMore,
+  };
+}

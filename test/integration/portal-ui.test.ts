@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { axeViolations, ensurePortalBuilt, launchChromium, screenshot, watchPage } from '../support/browser';
-import { Receiver } from '../support/receiver';
+import { Receiver, waitFor } from '../support/receiver';
 import { startTestStack, uniqueTenant, type TestStack } from '../support/stack';
 
 /**
@@ -233,13 +233,33 @@ describe('customer portal in Chromium', () => {
     await screenshot(page, '14-chart-7d');
   });
 
+  it('recovers every failure since a chosen time', async () => {
+    receiver.answer = () => ({ status: 503, body: 'down for maintenance' });
+    await page.getByRole('tab', { name: 'Testing' }).click();
+    await page.getByRole('button', { name: 'Send test event' }).click();
+    await page.getByText(/Failed with HTTP 503 after 2 attempts/).waitFor({ timeout: 30_000 });
+    const failed = (await stack.request('GET', `/endpoints/${endpointId}/attempts?status=failed`)).body.data[0];
+    await waitFor(async () => (await stack.request('GET', `/events/${failed.messageId}`)).body.deliveries[0].status === 'failed', 'the delivery to end failed');
+    receiver.answer = () => ({ status: 200, body: 'ok' });
+
+    await page.getByRole('tab', { name: 'Attempts' }).click();
+    // From the default, 24 hours ago: only this message's delivery is failed now (the earlier one was redelivered).
+    await page.getByRole('button', { name: 'Recover failures' }).click();
+    await page.getByText('Redelivering 1 failed message.').waitFor();
+    await screenshot(page, '15-recovered');
+    await waitFor(async () => (await stack.request('GET', `/events/${failed.messageId}`)).body.deliveries[0].status === 'succeeded', 'the recovered delivery to succeed');
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await page.getByLabel('Status', { exact: true }).selectOption('succeeded');
+    await expect.poll(() => page.getByRole('table', { name: 'Delivery attempts' }).locator('tbody tr').count()).toBe(3);
+  });
+
   it('disables and enables the endpoint, and shows its state in the list', async () => {
     await page.getByRole('button', { name: 'Disable' }).click();
     await page.getByRole('button', { name: 'Enable' }).waitFor();
     expect((await stack.request('GET', `/endpoints/${endpointId}`)).body.disabled).toBe(true);
     await page.getByRole('button', { name: 'All endpoints' }).click();
     await page.getByRole('table', { name: 'Endpoints' }).getByText('Disabled').waitFor();
-    await screenshot(page, '15-endpoints-list');
+    await screenshot(page, '16-endpoints-list');
     await page.getByRole('button', { name: receiver.url() }).click();
     await page.getByRole('button', { name: 'Enable' }).click();
     await page.getByRole('button', { name: 'Disable' }).waitFor();
@@ -271,7 +291,7 @@ describe('customer portal in Chromium', () => {
     await page.keyboard.press('Enter');
     await page.getByRole('dialog', { name: 'Delete this endpoint?' }).waitFor();
     expect(await focused()).toBe('Cancel');
-    await screenshot(page, '16-delete-confirm');
+    await screenshot(page, '17-delete-confirm');
     await page.keyboard.press('Escape');
     await expect.poll(() => page.locator('dialog[open]').count()).toBe(0);
     expect((await stack.request('GET', `/endpoints/${endpointId}`)).status).toBe(200);
@@ -293,7 +313,7 @@ describe('customer portal in Chromium', () => {
       await open();
       expect(await axeViolations(page), name).toEqual([]);
     }
-    await screenshot(page, '17-event-catalog');
+    await screenshot(page, '18-event-catalog');
   });
 
   it('hides every change from a read-only session', async () => {
@@ -309,7 +329,7 @@ describe('customer portal in Chromium', () => {
     await readOnly.getByText('Read-only access cannot see the signing secret.').waitFor();
     await readOnly.getByRole('tab', { name: 'Testing' }).click();
     expect(await readOnly.getByRole('button', { name: 'Send test event' }).isDisabled()).toBe(true);
-    await screenshot(readOnly, '18-read-only');
+    await screenshot(readOnly, '19-read-only');
     expect(readOnlySeen.errors).toEqual([]);
     await readOnly.close();
   });
@@ -323,7 +343,7 @@ describe('customer portal in Chromium', () => {
     await frame.getByRole('heading', { name: 'Endpoints', level: 1 }).waitFor();
     await frame.getByRole('button', { name: receiver.url() }).click();
     await frame.getByRole('tab', { name: 'Overview' }).waitFor();
-    await screenshot(host, '19-in-iframe');
+    await screenshot(host, '20-in-iframe');
     expect(hostSeen.errors).toEqual([]);
     await host.close();
 
@@ -338,6 +358,19 @@ describe('customer portal in Chromium', () => {
       await elsewhere.close();
       await new Promise((resolve) => other.close(resolve));
     }
+  });
+
+  it('tells the customer when the session has been revoked', async () => {
+    const revoked = await context.newPage();
+    const url = await openSession({ tenantId });
+    await revoked.goto(url);
+    await revoked.getByRole('heading', { name: 'Endpoints', level: 1 }).waitFor();
+    const token = new URL(url).hash.replace('#token=', '');
+    expect((await stack.request('DELETE', `/portal/sessions/${token}`)).status).toBe(204);
+    await revoked.getByRole('link', { name: 'Messages' }).click();
+    await revoked.getByRole('heading', { name: 'Your session has ended' }).waitFor();
+    await screenshot(revoked, '21-session-ended');
+    await revoked.close();
   });
 
   it('logged no console error, and never put the token in a URL or a Referer', () => {

@@ -26,6 +26,12 @@ export function setToken(value: string): void {
   token = value;
 }
 
+// Told when the API answers 401: the session expired or was revoked, and nothing on the page will work.
+let sessionEnded: () => void = () => undefined;
+export function onSessionEnded(listener: () => void): void {
+  sessionEnded = listener;
+}
+
 const bearer: Middleware = {
   onRequest({ request }) {
     request.headers.set('authorization', `Bearer ${token}`);
@@ -49,6 +55,7 @@ export async function unwrap<T>(call: Promise<{ data?: T; error?: unknown; respo
   }
   const { data, error, response } = result;
   if (response.ok) return data as T;
+  if (response.status === 401) sessionEnded();
   const body = (error ?? {}) as ErrorBody;
   const message = body.error?.message ?? `The request failed with status ${response.status}.`;
   throw new ApiFailure(response.status, body.error?.code ?? 'unknown', message, body.error?.details ?? []);

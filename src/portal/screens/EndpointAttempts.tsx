@@ -1,12 +1,13 @@
 import { Button, Card, Code, Flex, Heading, Link, Skeleton, Table, Text, TextField } from '@radix-ui/themes';
 import { useId, useState } from 'react';
-import { api, unwrap, type Attempt, type Endpoint } from '../api/client';
+import { api, unwrap, type Endpoint } from '../api/client';
 import { AttemptSheet, StatusBadge } from '../components/AttemptSheet';
 import { DataTable } from '../components/DataTable';
 import { ErrorCallout } from '../components/ErrorCallout';
 import { NativeSelect } from '../components/Select';
 import { formatDateTime, formatDuration, formatRelative } from '../format';
-import { useLoad } from '../hooks';
+import { usePaged } from '../hooks';
+import { TimeWindowSelect, sinceOf } from './TimeWindow';
 
 const PAGE = 20;
 type StatusFilter = '' | 'succeeded' | 'failed';
@@ -14,39 +15,19 @@ type StatusFilter = '' | 'succeeded' | 'failed';
 /** The endpoint's attempts, newest first, with a status filter, paging, and "recover failures since". */
 export function EndpointAttempts({ endpoint, readOnly, onOpenMessage }: { endpoint: Endpoint; readOnly: boolean; onOpenMessage: (id: string) => void }) {
   const [status, setStatus] = useState<StatusFilter>('');
-  const [pages, setPages] = useState<Attempt[][]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
+  const [window, setWindow] = useState('');
   const [open, setOpen] = useState<string | null>(null);
   const id = useId();
-
-  const fetchPage = async (after: string | undefined) => {
-    const page = await unwrap(api.GET('/endpoints/{id}/attempts', { params: { path: { id: endpoint.id }, query: { status: status || undefined, limit: PAGE, cursor: after } } }));
-    return page;
-  };
-  const first = useLoad(async () => {
-    const page = await fetchPage(undefined);
-    setPages([page.data]);
-    setCursor(page.nextCursor);
-    return page;
-  }, [endpoint.id, status]);
-  const [more, setMore] = useState<{ loading: boolean; error?: Error }>({ loading: false });
-  const loadMore = async () => {
-    if (!cursor) return;
-    setMore({ loading: true });
-    try {
-      const page = await fetchPage(cursor);
-      setPages((p) => [...p, page.data]);
-      setCursor(page.nextCursor);
-      setMore({ loading: false });
-    } catch (err) {
-      setMore({ loading: false, error: err as Error });
-    }
-  };
-  const attempts = pages.flat();
+  const attempts = usePaged(
+    (cursor) =>
+      unwrap(api.GET('/endpoints/{id}/attempts', { params: { path: { id: endpoint.id }, query: { status: status || undefined, since: sinceOf(window), limit: PAGE, cursor } } })),
+    [endpoint.id, status, window],
+  );
+  const rows = attempts.rows;
 
   return (
     <Flex direction="column" gap="4">
-      {!readOnly && <RecoverFailures endpoint={endpoint} onRecovered={first.reload} />}
+      {!readOnly && <RecoverFailures endpoint={endpoint} onRecovered={attempts.reload} />}
       <Card size="3">
         <Flex justify="between" align="center" gap="3" wrap="wrap" mb="3">
           <Heading as="h2" size="3">
@@ -62,19 +43,23 @@ export function EndpointAttempts({ endpoint, readOnly, onOpenMessage }: { endpoi
               onChange={(e) => setStatus(e.target.value as StatusFilter)}
               options={[{ value: '', label: 'All' }, { value: 'succeeded', label: 'Succeeded' }, { value: 'failed', label: 'Failed' }]}
             />
-            <Button variant="soft" color="gray" onClick={first.reload}>
+            <Text as="label" size="2" htmlFor={`${id}-time`} color="gray">
+              Time
+            </Text>
+            <TimeWindowSelect id={`${id}-time`} value={window} onChange={setWindow} />
+            <Button variant="soft" color="gray" onClick={attempts.reload}>
               Refresh
             </Button>
           </Flex>
         </Flex>
-        <ErrorCallout error={first.error ?? more.error} retry={first.error ? first.reload : undefined} />
-        {first.loading && pages.length === 0 && <Skeleton height="160px" />}
-        {!first.loading && attempts.length === 0 && !first.error && (
+        <ErrorCallout error={attempts.error} retry={attempts.reload} />
+        {attempts.loading && rows.length === 0 && <Skeleton height="160px" />}
+        {!attempts.loading && rows.length === 0 && !attempts.error && (
           <Text as="p" size="2" color="gray" align="center" my="5">
-            No attempts{status ? ` that ${status}` : ''} yet. Send a test event from the Testing tab.
+            No attempts{status ? ` that ${status}` : ''}{window ? ' in this time' : ''} yet. Send a test event from the Testing tab.
           </Text>
         )}
-        {attempts.length > 0 && (
+        {rows.length > 0 && (
           <DataTable label="Delivery attempts" size="2">
             <Table.Header>
               <Table.Row>
@@ -90,7 +75,7 @@ export function EndpointAttempts({ endpoint, readOnly, onOpenMessage }: { endpoi
               </Table.Row>
             </Table.Header>
             <Table.Body>
-              {attempts.map((a) => (
+              {rows.map((a) => (
                 <Table.Row key={a.id} align="center">
                   <Table.Cell>
                     <StatusBadge status={a.status} />
@@ -124,9 +109,9 @@ export function EndpointAttempts({ endpoint, readOnly, onOpenMessage }: { endpoi
             </Table.Body>
           </DataTable>
         )}
-        {cursor && (
+        {attempts.hasMore && (
           <Flex justify="center" mt="3">
-            <Button variant="soft" color="gray" onClick={loadMore} loading={more.loading}>
+            <Button variant="soft" color="gray" onClick={attempts.loadMore} loading={attempts.loadingMore}>
               Load older attempts
             </Button>
           </Flex>

@@ -5,59 +5,29 @@ import { DataTable } from '../components/DataTable';
 import { ErrorCallout } from '../components/ErrorCallout';
 import { NativeSelect } from '../components/Select';
 import { formatDateTime, formatRelative } from '../format';
-import { useLoad } from '../hooks';
+import { useLoad, usePaged } from '../hooks';
+import { TimeWindowSelect, sinceOf } from './TimeWindow';
 
 const PAGE = 25;
-const WINDOWS = [
-  { value: '', label: 'Any time' },
-  { value: '3600', label: 'Last hour' },
-  { value: '86400', label: 'Last 24 hours' },
-  { value: '604800', label: 'Last 7 days' },
-  { value: '2592000', label: 'Last 30 days' },
-];
 type Status = '' | 'pending' | 'succeeded' | 'failed';
 
-/**
- * Messages, newest first. The time filter walks the pages from the newest and stops at the first
- * message older than the window, so it needs nothing from the API beyond its cursor.
- */
+/** Messages, newest first, filtered by delivery status, event type and time, paged. */
 export function Messages(props: { tenantId: string; onOpen: (id: string) => void }) {
   const [status, setStatus] = useState<Status>('');
   const [type, setType] = useState('');
   const [window, setWindow] = useState('');
-  const [rows, setRows] = useState<Message[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
   const id = useId();
-  const catalog = useLoad(async () => ((await unwrap(api.GET('/event-types', {}))).data ?? []), []);
-  const since = window ? Date.now() - Number(window) * 1000 : 0;
-
-  const fetchPage = async (after: string | undefined) => {
-    const page = (await unwrap(
-      api.GET('/events', { params: { query: { tenantId: props.tenantId, status: status || undefined, type: type || undefined, limit: PAGE, cursor: after } } }),
-    ));
-    const inWindow = page.data.filter((m) => Date.parse(m.createdAt) >= since);
-    const reachedEnd = inWindow.length < page.data.length;
-    return { data: inWindow, nextCursor: reachedEnd ? null : page.nextCursor };
-  };
-  const first = useLoad(async () => {
-    const page = await fetchPage(undefined);
-    setRows(page.data);
-    setCursor(page.nextCursor);
-    return page;
-  }, [props.tenantId, status, type, window]);
-  const [more, setMore] = useState<{ loading: boolean; error?: Error }>({ loading: false });
-  const loadMore = async () => {
-    if (!cursor) return;
-    setMore({ loading: true });
-    try {
-      const page = await fetchPage(cursor);
-      setRows((r) => [...r, ...page.data]);
-      setCursor(page.nextCursor);
-      setMore({ loading: false });
-    } catch (err) {
-      setMore({ loading: false, error: err as Error });
-    }
-  };
+  const catalog = useLoad(async () => (await unwrap(api.GET('/event-types', {}))).data ?? [], []);
+  const messages = usePaged(
+    (cursor) =>
+      unwrap(
+        api.GET('/events', {
+          params: { query: { tenantId: props.tenantId, status: status || undefined, type: type || undefined, since: sinceOf(window), limit: PAGE, cursor } },
+        }),
+      ),
+    [props.tenantId, status, type, window],
+  );
+  const rows = messages.rows;
 
   return (
     <Flex direction="column" gap="4">
@@ -83,17 +53,17 @@ export function Messages(props: { tenantId: string; onOpen: (id: string) => void
             <NativeSelect id={`${id}-type`} value={type} onChange={(e) => setType(e.target.value)} options={[{ value: '', label: 'All types' }, ...(catalog.data ?? []).map((t) => ({ value: t.name, label: t.name }))]} />
           </Filter>
           <Filter id={`${id}-time`} label="Time">
-            <NativeSelect id={`${id}-time`} value={window} onChange={(e) => setWindow(e.target.value)} options={WINDOWS} />
+            <TimeWindowSelect id={`${id}-time`} value={window} onChange={setWindow} />
           </Filter>
-          <Button variant="soft" color="gray" onClick={first.reload}>
+          <Button variant="soft" color="gray" onClick={messages.reload}>
             Refresh
           </Button>
         </Flex>
       </Card>
-      <ErrorCallout error={first.error ?? more.error} retry={first.error ? first.reload : undefined} />
+      <ErrorCallout error={messages.error} retry={messages.reload} />
       <Card size="1" className="flush">
-        {first.loading && rows.length === 0 && <Skeleton height="200px" />}
-        {!first.loading && rows.length === 0 && !first.error && (
+        {messages.loading && rows.length === 0 && <Skeleton height="200px" />}
+        {!messages.loading && rows.length === 0 && !messages.error && (
           <Text as="p" size="2" color="gray" align="center" my="6">
             No messages match these filters.
           </Text>
@@ -135,9 +105,9 @@ export function Messages(props: { tenantId: string; onOpen: (id: string) => void
           </DataTable>
         )}
       </Card>
-      {cursor && (
+      {messages.hasMore && (
         <Flex justify="center">
-          <Button variant="soft" color="gray" onClick={loadMore} loading={more.loading}>
+          <Button variant="soft" color="gray" onClick={messages.loadMore} loading={messages.loadingMore}>
             Load older messages
           </Button>
         </Flex>
