@@ -253,7 +253,16 @@ describe('customer portal in Chromium', () => {
     await expect.poll(() => page.getByRole('table', { name: 'Delivery attempts' }).locator('tbody tr').count()).toBe(3);
   });
 
-  it('disables and enables the endpoint, and shows its state in the list', async () => {
+  it('edits the endpoint, then disables and enables it, and shows its state in the list', async () => {
+    await page.getByRole('button', { name: 'Edit' }).click();
+    await page.getByRole('heading', { name: 'Edit endpoint' }).waitFor();
+    expect(await page.getByLabel('Retry schedule').inputValue()).toBe('1s');
+    await page.getByLabel('Description').fill('Billing service (EU)');
+    await page.getByLabel('Channels').fill('eu, billing');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText('Billing service (EU)').waitFor();
+    expect((await stack.request('GET', `/endpoints/${endpointId}`)).body).toMatchObject({ description: 'Billing service (EU)', channels: ['eu', 'billing'], retrySchedule: ['1s'], headers: { 'X-Acme-Env': 'prod' } });
+
     await page.getByRole('button', { name: 'Disable' }).click();
     await page.getByRole('button', { name: 'Enable' }).waitFor();
     expect((await stack.request('GET', `/endpoints/${endpointId}`)).body.disabled).toBe(true);
