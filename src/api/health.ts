@@ -1,6 +1,5 @@
-import { OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { z } from './zod';
-import { VERSION } from '../version';
+import { openApiDocument } from './openapi';
 import type { ApiDeps } from './deps';
 import type { Routes } from './route';
 
@@ -58,10 +57,7 @@ export function healthRoutes(routes: Routes, { db, temporal, metrics }: ApiDeps)
     summary: 'This OpenAPI 3.1 document',
     responses: { 200: { description: 'The OpenAPI document.' } },
     handler: () => {
-      document ??= new OpenApiGeneratorV31(routes.registry.definitions).generateDocument({
-        openapi: '3.1.0',
-        info: { title: 'hookflow', version: VERSION, description: 'Webhook delivery on Temporal and Postgres.' },
-      });
+      document ??= openApiDocument(routes);
       return { status: 200, body: document };
     },
   });

@@ -1,4 +1,7 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
+import { offlineOpenApiDocument } from '../api/openapi';
 import { isValidSecret } from '../webhooks/signing';
 import { ConfigError, loadConfig, type Config } from '../config';
 import { JsonText } from '../json-text';
@@ -28,6 +31,17 @@ program
     if (!config.databaseUrl) await fail(log, new ConfigError('DATABASE_URL must be set for `hookflow migrate`.'));
     await migrate(config.databaseUrl!, log);
     log.info('migrations applied');
+  });
+
+program
+  .command('openapi')
+  .description('Print the OpenAPI document of the HTTP API, without a running server (builds generate typed clients from it)')
+  .option('--out <file>', 'write it to this file instead of stdout')
+  .action(async (o: { out?: string }) => {
+    const text = `${JSON.stringify(await offlineOpenApiDocument(), null, 2)}\n`;
+    if (!o.out) return void process.stdout.write(text);
+    await mkdir(dirname(o.out), { recursive: true });
+    await writeFile(o.out, text);
   });
 
 const print = (value: unknown) => process.stdout.write(`${typeof value === 'string' ? value : JSON.stringify(value, null, 2)}\n`);

@@ -1,0 +1,239 @@
+import { Cross2Icon, PlusIcon } from '@radix-ui/react-icons';
+import { Box, Button, Callout, Card, Checkbox, Code, Flex, Heading, IconButton, Link, RadioGroup, Text, TextArea, TextField } from '@radix-ui/themes';
+import { useId, useState, type FormEvent } from 'react';
+import { ApiFailure, api, unwrap, type Endpoint, type EventType } from '../api/client';
+import { Field, describedBy } from '../components/Field';
+import { TextBlock } from '../components/TextBlock';
+import { useLoad } from '../hooks';
+import { examplePayload } from '../sample';
+
+type Draft = {
+  url: string;
+  description: string;
+  allTypes: boolean;
+  eventTypes: string[];
+  channels: string;
+  headers: { name: string; value: string }[];
+  rateLimit: string;
+  retrySchedule: string;
+};
+
+const splitList = (text: string) => text.split(/[\s,]+/).map((s) => s.trim()).filter(Boolean);
+
+function draftOf(e?: Endpoint): Draft {
+  return {
+    url: e?.url ?? '',
+    description: e?.description ?? '',
+    allTypes: !e || e.eventTypes.length === 0,
+    eventTypes: e?.eventTypes ?? [],
+    channels: e?.channels.join(', ') ?? '',
+    headers: Object.entries(e?.headers ?? {}).map(([name, value]) => ({ name, value })),
+    rateLimit: e?.rateLimitPerSecond ? String(e.rateLimitPerSecond) : '',
+    retrySchedule: e?.retrySchedule?.join(', ') ?? '',
+  };
+}
+
+export function EndpointForm(props: { tenantId: string; endpoint?: Endpoint; onSaved: (e: Endpoint) => void; onCancel: () => void }) {
+  const editing = props.endpoint !== undefined;
+  const [draft, setDraft] = useState<Draft>(() => draftOf(props.endpoint));
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [failure, setFailure] = useState<string>();
+  const [saving, setSaving] = useState(false);
+  const catalog = useLoad(() => unwrap(api.GET('/event-types', {})), []);
+  const id = useId();
+  const set = <K extends keyof Draft>(key: K, value: Draft[K]) => setDraft((d) => ({ ...d, [key]: value }));
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setSaving(true);
+    setErrors({});
+    setFailure(undefined);
+    const headers = Object.fromEntries(draft.headers.filter((h) => h.name.trim()).map((h) => [h.name.trim(), h.value]));
+    const fields = {
+      url: draft.url.trim(),
+      description: draft.description,
+      eventTypes: draft.allTypes ? [] : draft.eventTypes,
+      channels: splitList(draft.channels),
+      headers,
+      rateLimitPerSecond: draft.rateLimit.trim() ? Number(draft.rateLimit) : null,
+      retrySchedule: draft.retrySchedule.trim() ? splitList(draft.retrySchedule) : null,
+    };
+    try {
+      const saved = editing
+        ? await unwrap(api.PATCH('/endpoints/{id}', { params: { path: { id: props.endpoint!.id } }, body: fields }))
+        : await unwrap(api.POST('/endpoints', { body: { tenantId: props.tenantId, ...fields } }));
+      props.onSaved(saved);
+    } catch (err) {
+      if (err instanceof ApiFailure && err.details.length > 0) {
+        setErrors(Object.fromEntries(err.details.map((d) => [d.path.replace(/^body\./, '').split('.')[0] ?? '', d.message])));
+      }
+      setFailure((err as Error).message);
+    } finally {
+      setSaving(false);
+    }
+  };
+
+  const types = catalog.data?.data ?? [];
+
+  return (
+    <form onSubmit={submit} noValidate aria-labelledby={`${id}-title`}>
+      <Flex direction="column" gap="4">
+        <Flex justify="between" align="center">
+          <Heading as="h1" size="6" id={`${id}-title`}>
+            {editing ? 'Edit endpoint' : 'Add endpoint'}
+          </Heading>
+        </Flex>
+        {failure && (
+          <Callout.Root color="red" role="alert">
+            <Callout.Text>{failure}</Callout.Text>
+          </Callout.Root>
+        )}
+        <Card size="3">
+          <Flex direction="column" gap="4">
+            <Field id={`${id}-url`} label="Endpoint URL" hint="Where we POST each event. It must be reachable from the internet." error={errors.url}>
+              <TextField.Root
+                id={`${id}-url`}
+                type="url"
+                required
+                placeholder="https://example.com/webhooks"
+                value={draft.url}
+                onChange={(e) => set('url', e.target.value)}
+                aria-invalid={errors.url ? true : undefined}
+                aria-describedby={describedBy(`${id}-url`, true, errors.url)}
+              />
+            </Field>
+            <Field id={`${id}-description`} label="Description" hint="Optional; only you see it." error={errors.description}>
+              <TextArea id={`${id}-description`} value={draft.description} onChange={(e) => set('description', e.target.value)} aria-describedby={describedBy(`${id}-description`, true, errors.description)} />
+            </Field>
+          </Flex>
+        </Card>
+
+        <Card size="3">
+          <fieldset className="plain">
+            <legend>
+              <Heading as="h2" size="3">
+                Events to send
+              </Heading>
+            </legend>
+            <RadioGroup.Root value={draft.allTypes ? 'all' : 'some'} onValueChange={(v) => set('allTypes', v === 'all')} mt="3" aria-label="Events to send">
+              <RadioGroup.Item value="all">Every event type, including ones added later</RadioGroup.Item>
+              <RadioGroup.Item value="some">Only the types I choose</RadioGroup.Item>
+            </RadioGroup.Root>
+            {!draft.allTypes && (
+              <Flex direction="column" gap="2" mt="3" role="group" aria-label="Event types">
+                {catalog.loading && !catalog.data && <Text size="2" color="gray">Loading the event catalog…</Text>}
+                {types.length === 0 && !catalog.loading && <Text size="2" color="gray">No event types are defined yet.</Text>}
+                {types.map((t) => (
+                  <EventTypeChoice
+                    key={t.name}
+                    type={t}
+                    checked={draft.eventTypes.includes(t.name)}
+                    onChange={(on) => set('eventTypes', on ? [...draft.eventTypes, t.name] : draft.eventTypes.filter((n) => n !== t.name))}
+                  />
+                ))}
+              </Flex>
+            )}
+            {errors.eventTypes && <Text size="1" color="red" role="alert">{errors.eventTypes}</Text>}
+          </fieldset>
+        </Card>
+
+        <Card size="3">
+          <Flex direction="column" gap="4">
+            <Heading as="h2" size="3">
+              Advanced
+            </Heading>
+            <Field id={`${id}-channels`} label="Channels" hint="Comma-separated. When set, only events sent to one of these channels arrive here." error={errors.channels}>
+              <TextField.Root id={`${id}-channels`} placeholder="project-42, eu" value={draft.channels} onChange={(e) => set('channels', e.target.value)} aria-describedby={describedBy(`${id}-channels`, true, errors.channels)} />
+            </Field>
+            <fieldset className="plain">
+              <legend>
+                <Text size="2" weight="medium">Custom headers</Text>
+              </legend>
+              <Text size="1" color="gray" as="p" mb="2">
+                Sent with every delivery, e.g. an authorization token your server expects.
+              </Text>
+              <Flex direction="column" gap="2">
+                {draft.headers.map((h, i) => (
+                  <Flex gap="2" key={i} align="center">
+                    <TextField.Root
+                      aria-label={`Header ${i + 1} name`}
+                      placeholder="X-Api-Key"
+                      value={h.name}
+                      onChange={(e) => set('headers', draft.headers.map((x, j) => (j === i ? { ...x, name: e.target.value } : x)))}
+                      className="grow"
+                    />
+                    <TextField.Root
+                      aria-label={`Header ${i + 1} value`}
+                      placeholder="value"
+                      value={h.value}
+                      onChange={(e) => set('headers', draft.headers.map((x, j) => (j === i ? { ...x, value: e.target.value } : x)))}
+                      className="grow"
+                    />
+                    <IconButton type="button" variant="ghost" color="gray" aria-label={`Remove header ${i + 1}`} onClick={() => set('headers', draft.headers.filter((_, j) => j !== i))}>
+                      <Cross2Icon aria-hidden="true" />
+                    </IconButton>
+                  </Flex>
+                ))}
+                <Box>
+                  <Button type="button" variant="soft" color="gray" onClick={() => set('headers', [...draft.headers, { name: '', value: '' }])}>
+                    <PlusIcon aria-hidden="true" /> Add header
+                  </Button>
+                </Box>
+              </Flex>
+              {errors.headers && <Text size="1" color="red" role="alert">{errors.headers}</Text>}
+            </fieldset>
+            <Flex gap="4" wrap="wrap">
+              <Box className="grow">
+                <Field id={`${id}-rate`} label="Rate limit (deliveries per second)" hint="Empty: no limit." error={errors.rateLimitPerSecond}>
+                  <TextField.Root id={`${id}-rate`} inputMode="numeric" value={draft.rateLimit} onChange={(e) => set('rateLimit', e.target.value)} aria-describedby={describedBy(`${id}-rate`, true, errors.rateLimitPerSecond)} />
+                </Field>
+              </Box>
+              <Box className="grow">
+                <Field id={`${id}-retry`} label="Retry schedule" hint="Delays between attempts, e.g. 10s, 1m, 10m, 1h. Empty: exponential backoff for a day." error={errors.retrySchedule}>
+                  <TextField.Root id={`${id}-retry`} placeholder="10s, 1m, 10m, 1h" value={draft.retrySchedule} onChange={(e) => set('retrySchedule', e.target.value)} aria-describedby={describedBy(`${id}-retry`, true, errors.retrySchedule)} />
+                </Field>
+              </Box>
+            </Flex>
+          </Flex>
+        </Card>
+
+        <Flex gap="3" justify="end">
+          <Button type="button" variant="soft" color="gray" onClick={props.onCancel}>
+            Cancel
+          </Button>
+          <Button type="submit" loading={saving}>
+            {editing ? 'Save changes' : 'Create endpoint'}
+          </Button>
+        </Flex>
+      </Flex>
+    </form>
+  );
+}
+
+function EventTypeChoice({ type, checked, onChange }: { type: EventType; checked: boolean; onChange: (on: boolean) => void }) {
+  const [showExample, setShowExample] = useState(false);
+  const id = useId();
+  return (
+    <Box className="choice">
+      <Flex gap="3" align="start">
+        <Checkbox id={id} checked={checked} onCheckedChange={(v) => onChange(v === true)} mt="1" aria-describedby={`${id}-d`} />
+        <Flex direction="column" gap="1" className="grow">
+          <Text as="label" htmlFor={id} size="2" weight="medium">
+            <Code variant="ghost">{type.name}</Code>
+          </Text>
+          <Text size="1" color="gray" id={`${id}-d`}>
+            {type.description || 'No description'}
+          </Text>
+          <Box>
+            <Link asChild size="1">
+              <button type="button" className="link-button" aria-expanded={showExample} onClick={() => setShowExample((s) => !s)}>
+                {showExample ? 'Hide example payload' : 'Show example payload'}
+              </button>
+            </Link>
+          </Box>
+          {showExample && <TextBlock label={`Example payload of ${type.name}`} text={JSON.stringify(examplePayload(type.schema), null, 2)} />}
+        </Flex>
+      </Flex>
+    </Box>
+  );
+}

@@ -1,0 +1,191 @@
+import { ArrowLeftIcon } from '@radix-ui/react-icons';
+import { Box, Button, Card, Code, DataList, Flex, Heading, Link, Skeleton, Table, Text } from '@radix-ui/themes';
+import { useState } from 'react';
+import { api, unwrap } from '../api/client';
+import { AttemptSheet, StatusBadge } from '../components/AttemptSheet';
+import { DataTable } from '../components/DataTable';
+import { ErrorCallout } from '../components/ErrorCallout';
+import { TextBlock } from '../components/TextBlock';
+import { formatDateTime, formatDuration, formatRelative } from '../format';
+import { useInterval, useLoad } from '../hooks';
+
+/** One message: its payload, its delivery to each endpoint (with redeliver), and every attempt. */
+export function MessageDetail(props: { id: string; tenantId: string; readOnly: boolean; onBack: () => void }) {
+  const message = useLoad(() => unwrap(api.GET('/events/{id}', { params: { path: { id: props.id } } })), [props.id]);
+  const attempts = useLoad(async () => ((await unwrap(api.GET('/events/{id}/attempts', { params: { path: { id: props.id }, query: { limit: 100 } } }))).data ?? []), [props.id]);
+  const endpoints = useLoad(async () => ((await unwrap(api.GET('/endpoints', { params: { query: { tenantId: props.tenantId } } }))).data ?? []), [props.tenantId]);
+  const [open, setOpen] = useState<string | null>(null);
+  const [redeliver, setRedeliver] = useState<{ busy: string | null; error?: Error; done?: string }>({ busy: null });
+  const m = message.data;
+  const urlOf = (id: string) => endpoints.data?.find((e) => e.id === id)?.url ?? id;
+  const pending = m?.deliveries.some((d) => d.status === 'pending') ?? false;
+  useInterval(() => {
+    message.reload();
+    attempts.reload();
+  }, 1500, pending);
+
+  const again = async (endpointId: string) => {
+    setRedeliver({ busy: endpointId });
+    try {
+      await unwrap(api.POST('/events/{id}/redeliver', { params: { path: { id: props.id } }, body: { endpointId } }));
+      setRedeliver({ busy: null, done: `Redelivery to ${urlOf(endpointId)} started.` });
+      message.reload();
+      attempts.reload();
+    } catch (err) {
+      setRedeliver({ busy: null, error: err as Error });
+    }
+  };
+
+  return (
+    <Flex direction="column" gap="4">
+      <Box>
+        <Link asChild size="2" color="gray">
+          <button type="button" className="link-button" onClick={props.onBack}>
+            <ArrowLeftIcon aria-hidden="true" /> Back
+          </button>
+        </Link>
+      </Box>
+      <ErrorCallout error={message.error} retry={message.reload} />
+      {!m && !message.error && <Skeleton height="120px" />}
+      {m && (
+        <>
+          <div>
+            <Heading as="h1" size="5" className="mono">
+              {m.id}
+            </Heading>
+            <Text as="p" size="2" color="gray">
+              <Code variant="ghost">{m.type}</Code> · {formatDateTime(m.createdAt)}
+              {m.channels.length > 0 && ` · channels ${m.channels.join(', ')}`}
+            </Text>
+          </div>
+
+          <Card size="3">
+            <Heading as="h2" size="3" mb="3">
+              Deliveries
+            </Heading>
+            <div aria-live="polite">
+              {redeliver.done && (
+                <Text as="p" size="2" color="green" mb="2">
+                  {redeliver.done}
+                </Text>
+              )}
+            </div>
+            <ErrorCallout error={redeliver.error} />
+            {m.deliveries.length === 0 ? (
+              <Text size="2" color="gray">No endpoint was subscribed to this message.</Text>
+            ) : (
+              <DataTable label="Deliveries" size="2">
+                <Table.Header>
+                  <Table.Row>
+                    <Table.ColumnHeaderCell>Endpoint</Table.ColumnHeaderCell>
+                    <Table.ColumnHeaderCell>Status</Table.ColumnHeaderCell>
+                    <Table.ColumnHeaderCell>Attempts</Table.ColumnHeaderCell>
+                    <Table.ColumnHeaderCell>Last response</Table.ColumnHeaderCell>
+                    <Table.ColumnHeaderCell>
+                      <span className="visually-hidden">Actions</span>
+                    </Table.ColumnHeaderCell>
+                  </Table.Row>
+                </Table.Header>
+                <Table.Body>
+                  {m.deliveries.map((d) => (
+                    <Table.Row key={d.endpointId} align="center">
+                      <Table.RowHeaderCell>
+                        <Text className="mono url" size="2">{urlOf(d.endpointId)}</Text>
+                      </Table.RowHeaderCell>
+                      <Table.Cell>
+                        <StatusBadge status={d.status} />
+                      </Table.Cell>
+                      <Table.Cell>{d.attempts}</Table.Cell>
+                      <Table.Cell>
+                        <Flex direction="column">
+                          <Text size="2">{d.lastStatusCode ?? '—'}</Text>
+                          {d.status === 'failed' && d.failureReason && (
+                            <Text size="1" color="red">
+                              {d.failureReason}
+                            </Text>
+                          )}
+                        </Flex>
+                      </Table.Cell>
+                      <Table.Cell>
+                        {!props.readOnly && (
+                          <Button size="1" variant="soft" loading={redeliver.busy === d.endpointId} disabled={d.status === 'pending'} onClick={() => again(d.endpointId)} aria-label={`Redeliver to ${urlOf(d.endpointId)}`}>
+                            Redeliver
+                          </Button>
+                        )}
+                      </Table.Cell>
+                    </Table.Row>
+                  ))}
+                </Table.Body>
+              </DataTable>
+            )}
+          </Card>
+
+          <Card size="3">
+            <Heading as="h2" size="3" mb="3">
+              Attempts
+            </Heading>
+            <ErrorCallout error={attempts.error} retry={attempts.reload} />
+            {(attempts.data ?? []).length === 0 ? (
+              <Text size="2" color="gray">No attempt yet.</Text>
+            ) : (
+              <DataTable label="Attempts" size="2">
+                <Table.Header>
+                  <Table.Row>
+                    <Table.ColumnHeaderCell>Status</Table.ColumnHeaderCell>
+                    <Table.ColumnHeaderCell>Response</Table.ColumnHeaderCell>
+                    <Table.ColumnHeaderCell>Endpoint</Table.ColumnHeaderCell>
+                    <Table.ColumnHeaderCell>Duration</Table.ColumnHeaderCell>
+                    <Table.ColumnHeaderCell>When</Table.ColumnHeaderCell>
+                    <Table.ColumnHeaderCell>
+                      <span className="visually-hidden">Details</span>
+                    </Table.ColumnHeaderCell>
+                  </Table.Row>
+                </Table.Header>
+                <Table.Body>
+                  {(attempts.data ?? []).map((a) => (
+                    <Table.Row key={a.id} align="center">
+                      <Table.Cell>
+                        <StatusBadge status={a.status} />
+                      </Table.Cell>
+                      <Table.Cell>
+                        <Code variant="ghost">{a.statusCode ?? a.error ?? '—'}</Code>
+                      </Table.Cell>
+                      <Table.Cell>
+                        <Text className="mono url" size="2">{urlOf(a.endpointId)}</Text>
+                      </Table.Cell>
+                      <Table.Cell>{formatDuration(a.durationMs)}</Table.Cell>
+                      <Table.Cell>
+                        <time dateTime={a.createdAt} title={formatDateTime(a.createdAt)}>
+                          {formatRelative(a.createdAt)}
+                        </time>
+                      </Table.Cell>
+                      <Table.Cell>
+                        <Button size="1" variant="soft" onClick={() => setOpen(a.id)} aria-label={`Details of attempt ${a.attempt} to ${urlOf(a.endpointId)}`}>
+                          Details
+                        </Button>
+                      </Table.Cell>
+                    </Table.Row>
+                  ))}
+                </Table.Body>
+              </DataTable>
+            )}
+          </Card>
+
+          <Card size="3">
+            <Heading as="h2" size="3" mb="3">
+              Payload
+            </Heading>
+            <DataList.Root size="2" mb="3">
+              <DataList.Item>
+                <DataList.Label>Created</DataList.Label>
+                <DataList.Value>{formatRelative(m.createdAt)}</DataList.Value>
+              </DataList.Item>
+            </DataList.Root>
+            <TextBlock text={JSON.stringify(m.payload, null, 2)} label="Payload" />
+          </Card>
+        </>
+      )}
+      <AttemptSheet attemptId={open} onClose={() => setOpen(null)} />
+    </Flex>
+  );
+}
