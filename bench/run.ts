@@ -40,7 +40,7 @@ const whole = (name: string, max: number) => (text: string) => {
 const program = new Command('bench')
   .description('hookflow benchmark: steady load, maximum throughput, fan-out, and the engine and wire ceilings')
   .option('--duration <s>', 'a: seconds of steady load', positive('--duration', 3_600), 60)
-  .option('--rate <n>', 'a: events per second', positive('--rate', 10_000), 50)
+  .option('--rate <n>', 'a: events per second', positive('--rate', 10_000), 10)
   .option('--events <n>', 'b, d: how many events / workflows; c: N/10 events to 10 endpoints each', whole('--events', 1_000_000), 150)
   .option('--fanout <n>', 'c: endpoints of the one-event fan-out', whole('--fanout', 100_000), 1_000)
   .option('--concurrency <n>', 'b–e: requests in flight', whole('--concurrency', 1_000), 32)

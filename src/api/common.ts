@@ -7,7 +7,12 @@ import { ApiError } from './errors';
 /** Schema pieces several resources share: ids, paging, durations. */
 export const TenantId = z.string().regex(TENANT_ID, 'must match ^[A-Za-z0-9_-]{1,64}$');
 export const EventTypeName = z.string().regex(EVENT_TYPE, 'must match ^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$');
-export const MessageId = z.string().regex(MESSAGE_ID, 'must match ^[A-Za-z0-9_.:-]{1,128}$');
+// `.` and `..` (and longer runs of dots) are path segments every HTTP client rewrites: `/events/.` would
+// reach the list, not the event, so the contract refuses ids made of dots alone.
+export const MessageId = z
+  .string()
+  .regex(MESSAGE_ID, 'must match ^[A-Za-z0-9_.:-]{1,128}$')
+  .refine((id) => !/^\.+$/.test(id), 'must not be made of dots alone');
 export const Channel = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'must match ^[A-Za-z0-9_.:-]{1,128}$');
 export const Channels = z.array(Channel).max(10).openapi({ description: 'At most 10 channels.' });
 export const Timestamp = z.string().openapi({ format: 'date-time' });
