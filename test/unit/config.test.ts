@@ -126,10 +126,10 @@ describe('loadClientConfig', () => {
 });
 
 describe('engine and worker settings', () => {
-  it('default to start-dev, no engine metrics, no overrides, and the SDK defaults for the worker', () => {
+  it('default to start-dev, no engine metrics, no overrides; 500 workflow-task and local-activity slots, the SDK for the rest', () => {
     const config = loadConfig({});
     expect(config.temporal).toMatchObject({ engine: 'dev', engineMetricsPort: 0, dynamicConfig: [], sqlitePragmas: [], historyShards: 1 });
-    expect(config.worker).toEqual({ maxCachedWorkflows: undefined, maxConcurrentWorkflowTasks: undefined, maxConcurrentActivities: undefined, maxConcurrentLocalActivities: undefined });
+    expect(config.worker).toEqual({ maxCachedWorkflows: undefined, maxConcurrentWorkflowTasks: 500, maxConcurrentActivities: undefined, maxConcurrentLocalActivities: 500 });
     expect(config.databasePoolSize).toBe(20);
   });
 
