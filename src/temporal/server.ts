@@ -6,7 +6,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
-import { msToTs } from '@temporalio/common/lib/time';
+import { msToTs } from '@temporalio/common/lib/time.js';
 import pg from 'pg';
 import { SEARCH_ATTRIBUTES } from '../../workflows/ids';
 import { freePort } from '../embedded-postgres';
