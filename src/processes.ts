@@ -1,6 +1,5 @@
-import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { accessSync, constants, readdirSync, readlinkSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { readdirSync, readlinkSync } from 'node:fs';
 
 /**
  * The live processes whose working directory is `dir` (Linux /proc; undefined where there is none).
@@ -25,27 +24,15 @@ export function processesWithCwd(dir: string): number[] | undefined {
   return pids;
 }
 
-let setprivPath: string | null | undefined;
+let hasSetpriv: boolean | undefined;
 
-/** util-linux `setpriv`, which can ask the kernel to kill a process when its parent dies. */
+/**
+ * util-linux `setpriv`, which can ask the kernel to kill a process when its parent dies. Asked for by
+ * name, so the system finds it on PATH the way it finds any command.
+ */
 function setpriv(): string | undefined {
-  if (setprivPath === undefined) {
-    setprivPath = null;
-    if (process.platform === 'linux') {
-      // Found the way spawn finds a command, on this process's PATH: not a hookflow setting.
-      // eslint-disable-next-line no-restricted-properties
-      for (const dir of (process.env.PATH ?? '').split(delimiter).filter(Boolean)) {
-        try {
-          accessSync(join(dir, 'setpriv'), constants.X_OK);
-          setprivPath = join(dir, 'setpriv');
-          break;
-        } catch {
-          // not in this directory
-        }
-      }
-    }
-  }
-  return setprivPath ?? undefined;
+  hasSetpriv ??= process.platform === 'linux' && spawnSync('setpriv', ['--version'], { stdio: 'ignore' }).status === 0;
+  return hasSetpriv ? 'setpriv' : undefined;
 }
 
 /**
