@@ -19,16 +19,20 @@ export function MessageDetail(props: { id: string; tenantId: string; readOnly: b
   const m = message.data;
   const urlOf = (id: string) => endpoints.data?.find((e) => e.id === id)?.url ?? id;
   const pending = m?.deliveries.some((d) => d.status === 'pending') ?? false;
+  // A redelivery's new run claims its delivery a moment after the 202 (the row is not reset ahead of it),
+  // so the page keeps refreshing for a while after one, not only while a delivery shows pending.
+  const [watchUntil, setWatchUntil] = useState(0);
   useInterval(() => {
     message.reload();
     attempts.reload();
-  }, 1500, pending);
+  }, 1500, pending || Date.now() < watchUntil);
 
   const again = async (endpointId: string) => {
     setRedeliver({ busy: endpointId });
     try {
       await unwrap(api.POST('/events/{id}/redeliver', { params: { path: { id: props.id } }, body: { endpointId } }));
       setRedeliver({ busy: null, done: `Redelivery to ${urlOf(endpointId)} started.` });
+      setWatchUntil(Date.now() + 30_000);
       message.reload();
       attempts.reload();
     } catch (err) {
