@@ -1,6 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { getEndpoint, matchingEndpointIds, reserveDeliverySlot } from '../src/db/endpoints';
-import { createDeliveries, failedDeliveries, messageDeliveryPage, resetDeliveries, type FailedDelivery } from '../src/db/messages';
+import { createDeliveries, deliveryPage, failedDeliveries, resetDeliveries, type FailedDelivery } from '../src/db/messages';
 import { failDelivery } from '../src/db/deliveries';
 import { purgeMessagesBefore, type PurgeCounts } from '../src/db/retention';
 import type {
@@ -87,7 +87,9 @@ export function createActivities(deps: ActivityDeps) {
 
     /** One page of a message's deliveries (their endpoints), for a redelivery to all of them. */
     async messageDeliveriesPage(input: RedeliverWorkflowInput): Promise<{ endpointIds: string[] }> {
-      return { endpointIds: await messageDeliveryPage(db, { messageId: input.messageId, afterEndpointId: input.afterEndpointId, limit: PAGE }) };
+      // deliveryPage reads one row past the limit for its cursor; a full page makes the workflow continue.
+      const rows = await deliveryPage(db, { messageId: input.messageId, afterEndpointId: input.afterEndpointId, limit: PAGE });
+      return { endpointIds: rows.slice(0, PAGE).map((d) => d.endpoint_id) };
     },
 
     /** Retention: one batch of the messages created before `before`, with their deliveries and attempts. */

@@ -6,7 +6,7 @@ import { getEndpoint } from '../db/endpoints';
 import { getEventType } from '../db/event-types';
 import { decodeIdCursor, encodeIdCursor } from '../db/cursor';
 import {
-  deliveriesOf, deliveryCounts, deliveryPage, deliverySummaries, firstDeliveries, getMessage, insertMessage, listMessages, markWorkflowStarted,
+  deliveryCounts, deliveryPage, getDelivery, deliverySummaries, firstDeliveries, getMessage, insertMessage, listMessages, markWorkflowStarted,
   type DeliveryRow, type DeliverySummary, type MessageRow,
 } from '../db/messages';
 import { newId } from '../ids';
@@ -293,7 +293,7 @@ export function eventRoutes(routes: Routes, { db, temporal, config, metrics }: A
         if (await isRunning(temporal, workflowId)) {
           // A run records its delivery's end a moment before it closes. Over (the row says so): give it that
           // moment. Still pending: the contract's 409.
-          const row = (await deliveriesOf(db, [messageId])).find((d) => d.endpoint_id === endpoint.id);
+          const row = await getDelivery(db, messageId, endpoint.id);
           const closing = row !== undefined && row.status !== 'pending' && (await closesWithin(temporal, workflowId, CLOSING_WAIT_MS));
           if (!closing) throw conflict(`Delivery to ${endpoint.id} is still running; wait for it to end or cancel it first.`);
         }

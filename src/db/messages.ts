@@ -123,13 +123,10 @@ export async function deliverySummaries(db: Db, messageIds: string[]): Promise<M
   return summaries;
 }
 
-export async function deliveriesOf(db: Db, messageIds: string[]): Promise<DeliveryRow[]> {
-  if (messageIds.length === 0) return [];
-  const { rows } = await db.query<DeliveryRow>(
-    'SELECT * FROM deliveries WHERE message_id = ANY ($1::text[]) ORDER BY created_at, endpoint_id',
-    [messageIds],
-  );
-  return rows;
+/** The delivery of a message to one endpoint, if the message went there. */
+export async function getDelivery(db: Db, messageId: string, endpointId: string): Promise<DeliveryRow | undefined> {
+  const { rows } = await db.query<DeliveryRow>('SELECT * FROM deliveries WHERE message_id = $1 AND endpoint_id = $2', [messageId, endpointId]);
+  return rows[0];
 }
 
 /** Records that a message goes to these endpoints, so GET /events/:id lists them as pending at once. */
@@ -151,16 +148,6 @@ export async function deliveryCounts(db: Db, messageId: string): Promise<{ total
     [messageId],
   );
   return rows[0] ?? { total: 0, pending: 0 };
-}
-
-/** One page of the endpoints a message has deliveries to, in endpoint order. */
-export async function messageDeliveryPage(db: Db, q: { messageId: string; afterEndpointId?: string; limit: number }): Promise<string[]> {
-  const { rows } = await db.query<{ endpoint_id: string }>(
-    `SELECT endpoint_id FROM deliveries WHERE message_id = $1 AND ($2::text IS NULL OR endpoint_id > $2)
-     ORDER BY endpoint_id LIMIT $3`,
-    [q.messageId, q.afterEndpointId ?? null, q.limit],
-  );
-  return rows.map((r) => r.endpoint_id);
 }
 
 /** One page of an endpoint's failed deliveries that failed within [since, until), oldest first. */

@@ -103,6 +103,22 @@ describe('redeliver', () => {
     expect(r.received.map((x) => x.headers['webhook-id'])).toEqual([id, id]);
     expect((await stack.request('POST', `/events/${id}/redeliver`, { endpointId: 'ep_nope' })).status).toBe(404);
   });
+
+  it('to every endpoint of the message, through a redeliverWorkflow', async () => {
+    const tenantId = uniqueTenant();
+    const r = await receiver();
+    const endpoints = [
+      (await stack.request('POST', '/endpoints', buildEndpoint({ tenantId, url: r.url('/a') }))).body.id as string,
+      (await stack.request('POST', '/endpoints', buildEndpoint({ tenantId, url: r.url('/b') }))).body.id as string,
+    ];
+    const id = (await stack.request('POST', '/events', buildEvent({ tenantId }))).body.id;
+    for (const ep of endpoints) await waitFor(async () => (await workflowStatus(id, ep)) === 'COMPLETED', 'the first deliveries to complete');
+    const again = await stack.request('POST', `/events/${id}/redeliver`, {});
+    expect(again.status).toBe(202);
+    expect(again.body).toEqual({ id, count: 2 });
+    await waitFor(() => r.received.length === 4, 'a second delivery to each endpoint');
+    expect(r.received.map((x) => x.path).sort()).toEqual(['/a', '/a', '/b', '/b']);
+  });
 });
 
 describe('recover', () => {
