@@ -51,7 +51,25 @@ function tuningArgs(o: Pick<DevServerOptions, 'metricsPort' | 'dynamicConfig' | 
   ];
 }
 
+/**
+ * start-dev picks its HTTP API port itself (a free one at that moment); another process can take it before the
+ * server binds it. That start is tried again: the port it picks next time is another.
+ */
+const HTTP_PORT_TAKEN = /failed listening for HTTP API on [^ ]+: listen tcp [^ ]+: bind: address already in use/;
+const START_TRIES = 3;
+
 export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startDevServerOnce(o);
+    } catch (err) {
+      if (attempt >= START_TRIES || !HTTP_PORT_TAKEN.test((err as Error).message)) throw err;
+      o.log.warn({ attempt }, 'the dev server lost the HTTP API port it picked to another process; starting it again');
+    }
+  }
+}
+
+async function startDevServerOnce(o: DevServerOptions): Promise<DevServer> {
   mkdirSync(o.dataDir, { recursive: true });
   const address = `127.0.0.1:${o.port}`;
   const args = [
