@@ -1,8 +1,9 @@
 /**
  * What the stack's processes cost while a scenario runs, read from /proc: resident memory (VmRSS, and
  * PSS, which shares Postgres's shared buffers out fairly among its backends) and CPU time (utime +
- * stime). The stack is this Node process and its descendants (the Temporal dev server, the postmaster
- * and its backends), less the receiver child, which is not part of hookflow.
+ * stime). The stack is hookflow's Node process — the `npm start` child, or this process when the stack
+ * runs in it — and its descendants (the Temporal dev server, the postmaster and its backends), less the
+ * receiver child, which is not part of hookflow; plus scenario d's engine worker once labelled.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -43,8 +44,8 @@ function kib(path: string, field: string): number {
   }
 }
 
-/** Every descendant of `root` (and root), skipping the subtrees of `exclude`. */
-export function processTree(root: number, exclude: number[] = []): Proc[] {
+/** Every descendant of the roots (and the roots), each once, skipping the subtrees of `exclude`. */
+export function processTree(roots: number | number[], exclude: number[] = []): Proc[] {
   const all: Proc[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
@@ -53,22 +54,25 @@ export function processTree(root: number, exclude: number[] = []): Proc[] {
   }
   const children = new Map<number, Proc[]>();
   for (const p of all) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p]);
-  const rootProc = all.find((p) => p.pid === root);
+  const rootPids = new Set(Array.isArray(roots) ? roots : [roots]);
   const out: Proc[] = [];
-  const stack = rootProc ? [rootProc] : [];
+  const seen = new Set<number>();
+  const stack = all.filter((p) => rootPids.has(p.pid));
   while (stack.length > 0) {
     const p = stack.pop()!;
-    if (exclude.includes(p.pid)) continue;
+    if (exclude.includes(p.pid) || seen.has(p.pid)) continue;
+    seen.add(p.pid);
     out.push(p);
     stack.push(...(children.get(p.pid) ?? []));
   }
   return out;
 }
 
+/** `node` is hookflow's own process (the first root). */
 function groupOf(p: Proc, root: number, labels: Map<number, Group>): Group {
-  if (p.pid === root) return 'node';
   const label = labels.get(p.pid);
   if (label) return label;
+  if (p.pid === root) return 'node';
   // `temporal-server` is the real server (TEMPORAL_ENGINE=server), installed under that name.
   if (p.comm === 'temporal' || p.comm === 'temporal-server') return 'temporal';
   if (p.comm.startsWith('postgres')) return 'postgres';
@@ -96,8 +100,8 @@ export type Usage = {
    * once. Read once per scenario, because it walks every mapping (tens of ms for a Node process). MiB.
    */
   endPssTotalMiB: number;
-  /** This Node process's main V8 heap and off-heap buffers at that sample (worker threads' heaps are not in it). MiB. */
-  nodeMainHeapMiB: { heapTotal: number; heapUsed: number; external: number };
+  /** The main V8 heap and off-heap buffers at that sample when hookflow runs in this process (worker threads' heaps are not in it). MiB. */
+  nodeMainHeapMiB?: { heapTotal: number; heapUsed: number; external: number };
   /** Processes per group at that sample, e.g. Postgres backends. */
   processes: Record<Group, number>;
   /** Names of the 'other' processes (e.g. esbuild, started by tsx). */
@@ -140,14 +144,21 @@ export class Sampler {
   private readonly labels = new Map<number, Group>();
   private timer: NodeJS.Timeout | undefined;
 
+  /** `root`: hookflow's process; `inProcess`: it is this one (its V8 heap is then reported). */
   constructor(
     private readonly root: number,
     private readonly receiverPid: number,
+    private readonly inProcess: boolean,
     private readonly intervalMs = 1_000,
   ) {}
 
+  /** hookflow's tree, and the labelled processes (scenario d's engine worker is this process's child). */
+  private roots(): number[] {
+    return [this.root, ...this.labels.keys()];
+  }
+
   private sample(): void {
-    const procs = processTree(this.root, [this.receiverPid]);
+    const procs = processTree(this.roots(), [this.receiverPid]);
     const rss = zero();
     const processes = zero();
     const other: string[] = [];
@@ -187,7 +198,7 @@ export class Sampler {
     return {
       close: () => {
         this.sample();
-        const endPss = processTree(this.root, [this.receiverPid]).reduce((sum, p) => sum + kib(`/proc/${p.pid}/smaps_rollup`, 'Pss'), 0);
+        const endPss = processTree(this.roots(), [this.receiverPid]).reduce((sum, p) => sum + kib(`/proc/${p.pid}/smaps_rollup`, 'Pss'), 0);
         this.windows.delete(w);
         if (this.windows.size === 0 && this.timer) {
           clearInterval(this.timer);
@@ -204,7 +215,7 @@ export class Sampler {
         return {
           peakRssMiB: { ...peakRss, total: mib(GROUPS.reduce((s, g) => s + peak.rss[g], 0)) },
           endPssTotalMiB: mib(endPss),
-          nodeMainHeapMiB: { heapTotal: mib(peak.heap.heapTotal / 1024), heapUsed: mib(peak.heap.heapUsed / 1024), external: mib(peak.heap.external / 1024) },
+          nodeMainHeapMiB: this.inProcess ? { heapTotal: mib(peak.heap.heapTotal / 1024), heapUsed: mib(peak.heap.heapUsed / 1024), external: mib(peak.heap.external / 1024) } : undefined,
           processes: peak.processes,
           otherNames: [...new Set(peak.other)],
           cpuSeconds: Object.fromEntries(GROUPS.map((g) => [g, Math.round(cpuSeconds[g] * 100) / 100])) as Record<Group, number>,

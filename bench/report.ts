@@ -129,7 +129,8 @@ export function renderReport(r: Report): string {
         }),
       ),
     );
-    out.push(`node main-thread V8 heap at those samples (MiB, total/used/external): ${withUsage.map((x) => `${x.id} ${x.usage!.nodeMainHeapMiB.heapTotal}/${x.usage!.nodeMainHeapMiB.heapUsed}/${x.usage!.nodeMainHeapMiB.external}`).join(', ')}`);
+    const heaps = withUsage.filter((x) => x.usage!.nodeMainHeapMiB);
+    if (heaps.length > 0) out.push(`node main-thread V8 heap at those samples (MiB, total/used/external): ${heaps.map((x) => `${x.id} ${x.usage!.nodeMainHeapMiB!.heapTotal}/${x.usage!.nodeMainHeapMiB!.heapUsed}/${x.usage!.nodeMainHeapMiB!.external}`).join(', ')}`);
     out.push('');
     out.push('CPU per delivery (ms of CPU time per delivered request; independent of how busy the rest of the machine was)');
     out.push(

@@ -16,15 +16,16 @@ import { Sampler } from './procs';
 import { Receivers } from './receivers';
 import { renderReport, ratios, targets, type Report } from './report';
 import { fanoutOne, fanoutTen, maximum, steady, warmUp, wire, type Ctx, type Options, type ScenarioResult } from './scenarios';
-import { benchLogger, startStack, type BenchStack } from './stack';
+import { benchLogger, startStack, type BenchStack, type StackKind } from './stack';
 import { cost, renderCost } from './cost';
 import { scaleout } from './scaleout';
 import { renderSoak, soak } from './soak';
+import { chain, renderChain } from './chain';
 import { freePort } from '../src/embedded-postgres';
 
 const ALL = ['a', 'b', 'c', 'd', 'e'];
 /** Scenarios with a report of their own, run one per invocation. */
-const ALONE = ['cost', 'soak', 'scaleout'];
+const ALONE = ['cost', 'soak', 'scaleout', 'chain'];
 
 const positive = (name: string, max: number) => (text: string) => {
   const n = Number(text);
@@ -81,6 +82,10 @@ const program = new Command('bench')
   .option('--go-mem-limit <limit>', 'GOMEMLIMIT of the embedded engine (Go runtime soft memory limit), e.g. 150MiB')
   .option('--go-gc <percent>', 'GOGC of the embedded engine (Go garbage collector target)')
   .option('--scaleout-events <n>', 'scaleout: events per measurement', whole('--scaleout-events', 1_000_000), 300)
+  .option('--stack <kind>', 'how hookflow runs: npm-start (the production build as `npm start` runs it, in a child process, measured as its own tree) or in-process (the sources, in this process)', (text) => {
+    if (text !== 'npm-start' && text !== 'in-process') throw new InvalidArgumentError('--stack takes npm-start or in-process');
+    return text;
+  }, 'npm-start')
   .option('--json', 'print the report as JSON on stdout')
   .parse();
 
@@ -92,6 +97,7 @@ function collect(value: string, previous: string[]): string[] {
 /** What commander hands back for the options above. */
 type RawOptions = Omit<Options, 'json' | 'engineEagerStart' | 'engineLocalActivity' | 'engineSearchAttributes'> & {
   json?: boolean;
+  stack: StackKind;
   engineEagerStart?: boolean;
   engineLocalActivity?: boolean;
   engineSearchAttributes?: boolean;
@@ -203,7 +209,7 @@ async function main(): Promise<void> {
     receivers = await Receivers.start(opts.receivers);
     // cost reads the engine's own persistence counters.
     const metrics: Record<string, string> = opts.scenarios[0] === 'cost' ? { TEMPORAL_ENGINE_METRICS_PORT: String(await freePort()) } : {};
-    stack = await startStack(log, { ...metrics, ...settings });
+    stack = await startStack(log, { ...metrics, ...settings }, raw.stack);
     progress(`hookflow ready: ${stack.description}; API ${stack.apiUrl}, Temporal ${stack.temporalAddress ?? 'unknown'}`);
     let temporal: Client | undefined;
     if (stack.temporalAddress) {
@@ -214,7 +220,7 @@ async function main(): Promise<void> {
     const ctx: Ctx = {
       stack,
       receivers,
-      sampler: stack.mode === 'in-process' ? new Sampler(process.pid, receiverPid) : undefined,
+      sampler: stack.pid ? new Sampler(stack.pid, receiverPid, stack.mode === 'in-process') : undefined,
       temporal,
       opts,
       runId: randomBytes(3).toString('hex'),
@@ -226,6 +232,11 @@ async function main(): Promise<void> {
     if (opts.scenarios[0] === 'cost') {
       const report = await cost(ctx, { messages: raw.costMessages, fanouts: raw.costFanout, concurrency: raw.costConcurrency, out: outFile('cost'), metricsUrl: stack.engineMetricsUrl });
       process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `\n${stack.description}; settings ${JSON.stringify(reportedSettings)}\n${renderCost(report)}\nJSON: ${report.options.out}\n`);
+      return;
+    }
+    if (opts.scenarios[0] === 'chain') {
+      const report = await chain(ctx, { events: opts.events, rate: opts.rate, out: outFile('chain'), settings: reportedSettings });
+      process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `\n${stack.description}; settings ${JSON.stringify(reportedSettings)}\n${renderChain(report)}\nJSON: ${report.options.out}\n`);
       return;
     }
     if (opts.scenarios[0] === 'soak') {

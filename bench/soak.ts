@@ -20,7 +20,8 @@ export type SoakSample = {
   rssMiB: Record<Group | 'total', number>;
   pssMiB: number;
   processes: number;
-  heapUsedMiB: number;
+  /** hookflow's main V8 heap, when it runs in the bench's process. */
+  heapUsedMiB: number | null;
   sent: number;
   delivered: number;
 };
@@ -47,6 +48,8 @@ export type SoakReport = {
 const mean = (xs: number[]) => (xs.length ? round1(xs.reduce((a, b) => a + b, 0) / xs.length) : 0);
 
 export async function soak(ctx: Ctx, o: SoakOptions): Promise<SoakReport> {
+  const hookflowPid = ctx.stack.pid;
+  if (!hookflowPid) throw new Error('soak measures the stack it starts itself, not BENCH_TARGET_URL');
   const idleSeconds = o.idleSeconds ?? 60;
   const receiverPid = ctx.receivers.pid;
   const samples: SoakSample[] = [];
@@ -54,13 +57,13 @@ export async function soak(ctx: Ctx, o: SoakOptions): Promise<SoakReport> {
   let loadStart = Date.now();
   let sending = false;
   const sample = () => {
-    const m = treeMemory(process.pid, [receiverPid]);
+    const m = treeMemory(hookflowPid, [receiverPid]);
     samples.push({
       t: Math.round((Date.now() - loadStart) / 1000),
       rssMiB: m.rssMiB,
       pssMiB: m.pssMiB,
       processes: m.processes,
-      heapUsedMiB: round1(process.memoryUsage().heapUsed / 2 ** 20),
+      heapUsedMiB: ctx.stack.mode === 'in-process' ? round1(process.memoryUsage().heapUsed / 2 ** 20) : null,
       sent: sents.length,
       delivered: ctx.receivers.deliveredCount('s'),
     });

@@ -1,21 +1,33 @@
 /**
- * The hookflow under test: by default the whole embedded stack in this process (`startService` with
- * both roles, as `npm start` runs it) on a fresh data dir, or, with BENCH_TARGET_URL, an API that
- * already runs. TEMPORAL_ADDRESS and DATABASE_URL, when set, replace the embedded server and database.
+ * The hookflow under test, on a fresh data dir: by default `npm start` itself (the production build,
+ * `node bin/hookflow.js start`) as a child process, so its tree is what is measured; with `--stack
+ * in-process`, the same service started in this process from the sources; or, with BENCH_TARGET_URL, an
+ * API that already runs. TEMPORAL_ADDRESS and DATABASE_URL, when set, replace the embedded server and database.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { loadConfig } from '../src/config';
+import { request } from 'undici';
+import { loadConfig, type Config } from '../src/config';
 import { freePort } from '../src/embedded-postgres';
 import type { Logger } from '../src/logger';
+import { PACKAGE_ROOT } from '../src/paths';
 import { startService } from '../src/service';
+import { ensureBuilt } from '../test/support/build';
+import { sleep } from './stats';
+
+/** `npm-start`: hookflow is `npm start` in a child process; `in-process`: it runs in this one. */
+export type StackKind = 'npm-start' | 'in-process';
 
 export type BenchStack = {
   /** `in-process`: API and worker run in this Node process, so its RSS and CPU are theirs. */
-  mode: 'in-process' | 'target';
+  mode: StackKind | 'target';
+  /** hookflow's own process (this one when in-process), whose tree is measured; none for a target. */
+  pid?: number;
   apiUrl: string;
   apiKey: string;
   /** Known unless BENCH_TARGET_URL is used without TEMPORAL_ADDRESS; needed by scenario d. */
@@ -39,7 +51,7 @@ export function benchLogger(): Logger {
 }
 
 /** `settings`: environment overrides for the embedded stack (engine, dynamic config, worker options), from the bench's flags. */
-export async function startStack(log: Logger, settings: Record<string, string> = {}): Promise<BenchStack> {
+export async function startStack(log: Logger, settings: Record<string, string> = {}, kind: StackKind = 'npm-start'): Promise<BenchStack> {
   const env = { ...process.env, ...settings };
   if (env.BENCH_TARGET_URL) {
     if (!env.BENCH_API_KEY) throw new Error('BENCH_TARGET_URL needs BENCH_API_KEY, a key of that API');
@@ -63,10 +75,13 @@ export async function startStack(log: Logger, settings: Record<string, string> =
   const devPort = await freePort();
   let uiPort = await freePort();
   while (uiPort === devPort) uiPort = await freePort();
+  let apiPort = await freePort();
+  while (apiPort === devPort || apiPort === uiPort) apiPort = await freePort();
   const apiKey = `bench_${randomBytes(18).toString('base64url')}`;
-  const config = loadConfig({
+  const serviceEnv = {
     ...env,
-    PORT: '0',
+    // npm start listens on PORT; in this process the service may pick one itself.
+    PORT: kind === 'npm-start' ? String(apiPort) : '0',
     HOOKFLOW_DATA_DIR: dataDir,
     TEMPORAL_DEV_PORT: String(devPort),
     TEMPORAL_UI_PORT: String(uiPort),
@@ -75,31 +90,85 @@ export async function startStack(log: Logger, settings: Record<string, string> =
     ALLOW_PRIVATE_NETWORK: 'true',
     API_KEYS: apiKey,
     LOG_LEVEL: 'warn',
-  });
-  let service;
+  };
+  const config = loadConfig(serviceEnv);
+  const engine = config.temporal.engine === 'server' ? 'embedded Temporal server (Postgres)' : 'embedded Temporal dev server (SQLite, WAL)';
+  const temporal = config.temporal.address ? `Temporal at ${config.temporal.address}` : engine;
+  const postgres = config.databaseUrl ? 'Postgres at DATABASE_URL' : 'embedded Postgres';
+  const common = {
+    apiKey,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    engineMetricsUrl: config.temporal.engineMetricsPort && !config.temporal.address ? `http://127.0.0.1:${config.temporal.engineMetricsPort}/metrics` : env.BENCH_ENGINE_METRICS_URL,
+    dataDir,
+    log,
+  };
   try {
-    service = await startService(config, { roles: ['api', 'worker'], embedded: true, log });
+    if (kind === 'npm-start') {
+      const child = await startNpmStart(config, serviceEnv, log);
+      return {
+        ...common,
+        mode: 'npm-start',
+        pid: child.process.pid,
+        apiUrl: child.apiUrl,
+        temporalAddress: config.temporal.address ?? `127.0.0.1:${devPort}`,
+        description: `\`npm start\` (node bin/hookflow.js start, the production build) in a child process: API + worker, ${temporal}, ${postgres}`,
+        async stop() {
+          await child.stop();
+          rmSync(dataDir, { recursive: true, force: true });
+        },
+      };
+    }
+    const service = await startService(config, { roles: ['api', 'worker'], embedded: true, log });
+    return {
+      ...common,
+      mode: 'in-process',
+      pid: process.pid,
+      apiUrl: service.apiUrl!,
+      temporalAddress: service.temporalAddress,
+      description: `API + worker in the benchmark's Node process (sources through tsx), ${temporal}, ${postgres}`,
+      async stop() {
+        await service.stop();
+        rmSync(dataDir, { recursive: true, force: true });
+      },
+    };
   } catch (err) {
     rmSync(dataDir, { recursive: true, force: true });
     throw err;
   }
-  const engine = config.temporal.engine === 'server' ? 'embedded Temporal server (Postgres)' : 'embedded Temporal dev server (SQLite, WAL)';
-  const temporal = config.temporal.address ? `Temporal at ${config.temporal.address}` : engine;
-  const postgres = config.databaseUrl ? 'Postgres at DATABASE_URL' : 'embedded Postgres';
-  return {
-    mode: 'in-process',
-    apiUrl: service.apiUrl!,
-    apiKey,
-    temporalAddress: service.temporalAddress,
-    namespace: config.temporal.namespace,
-    taskQueue: config.temporal.taskQueue,
-    description: `API + worker in the benchmark's Node process, ${temporal}, ${postgres}`,
-    engineMetricsUrl: config.temporal.engineMetricsPort && !config.temporal.address ? `http://127.0.0.1:${config.temporal.engineMetricsPort}/metrics` : env.BENCH_ENGINE_METRICS_URL,
-    dataDir,
-    log,
-    async stop() {
-      await service.stop();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
+}
+
+/**
+ * `node bin/hookflow.js start` — what `npm start` execs — with the bench's environment, rebuilt first when
+ * a source is newer than dist/. Ready when its `GET /readyz` answers 200 (Postgres and Temporal answer).
+ */
+async function startNpmStart(config: Config, env: Record<string, string | undefined>, log: Logger): Promise<{ process: ChildProcess; apiUrl: string; stop(): Promise<void> }> {
+  if (await ensureBuilt()) log.warn('dist/ was older than the sources: rebuilt it with `npm run build:server`');
+  const child = spawn(process.execPath, ['bin/hookflow.js', 'start'], { cwd: PACKAGE_ROOT, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const exited = once(child, 'exit');
+  const apiUrl = `http://127.0.0.1:${config.port}`;
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGINT');
+    const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    await exited;
+    clearTimeout(killer);
   };
+  const deadline = Date.now() + 300_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`npm start exited with ${child.exitCode} before it was ready`);
+    const ready = await request(`${apiUrl}/readyz`).then(
+      async (res) => {
+        await res.body.dump();
+        return res.statusCode === 200;
+      },
+      () => false,
+    );
+    if (ready) return { process: child, apiUrl, stop };
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error('npm start was not ready within 300 s');
+    }
+    await sleep(250);
+  }
 }
