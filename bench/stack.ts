@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -112,7 +112,7 @@ export async function startStack(log: Logger, settings: Record<string, string> =
         pid: child.process.pid,
         apiUrl: child.apiUrl,
         temporalAddress: config.temporal.address ?? `127.0.0.1:${devPort}`,
-        description: `\`npm start\` (node bin/hookflow.js start, the production build) in a child process: API + worker, ${temporal}, ${postgres}`,
+        description: `\`npm start\`'s command (node bin/hookflow.js start, the production build) in a child process: API + worker, ${temporal}, ${postgres}`,
         async stop() {
           await child.stop();
           rmSync(dataDir, { recursive: true, force: true });
@@ -139,12 +139,19 @@ export async function startStack(log: Logger, settings: Record<string, string> =
 }
 
 /**
- * `node bin/hookflow.js start` — what `npm start` execs — with the bench's environment, rebuilt first when
+ * `npm start`'s command — `node bin/hookflow.js start` with its environment — rebuilt first when
  * a source is newer than dist/. Ready when its `GET /readyz` answers 200 (Postgres and Temporal answer).
  */
 async function startNpmStart(config: Config, env: Record<string, string | undefined>, log: Logger): Promise<{ process: ChildProcess; apiUrl: string; stop(): Promise<void> }> {
   if (await ensureBuilt()) log.warn('dist/ was older than the sources: rebuilt it with `npm run build:server`');
-  const child = spawn(process.execPath, ['bin/hookflow.js', 'start'], { cwd: PACKAGE_ROOT, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  // Its log (stdout) is kept, not printed, so `--json` leaves stdout to the report; a failed start shows its end.
+  // package.json's `start` line through sh, as npm runs it (its `exec` leaves node in sh's place), without npm's own process.
+  const { scripts } = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const child = spawn('sh', ['-c', scripts.start], { cwd: PACKAGE_ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-8_000);
+  });
   const exited = once(child, 'exit');
   const apiUrl = `http://127.0.0.1:${config.port}`;
   const stop = async () => {
@@ -156,7 +163,7 @@ async function startNpmStart(config: Config, env: Record<string, string | undefi
   };
   const deadline = Date.now() + 300_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`npm start exited with ${child.exitCode} before it was ready`);
+    if (child.exitCode !== null) throw new Error(`npm start exited with ${child.exitCode} before it was ready; its log ended:\n${output}`);
     const ready = await request(`${apiUrl}/readyz`).then(
       async (res) => {
         await res.body.dump();

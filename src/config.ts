@@ -85,7 +85,7 @@ const keyValues = (name: string) =>
       if (!part) continue;
       const match = /^([A-Za-z0-9_.]+)=(.+)$/.exec(part);
       if (!match) {
-        ctx.addIssue({ code: 'custom', message: `${name} must be comma-separated key=value pairs such as history.cacheMaxSize=512, not "${part}"` });
+        ctx.addIssue({ code: 'custom', message: `${name} must be comma-separated key=value pairs such as history.hostLevelCacheMaxSize=2048, not "${part}"` });
         return z.NEVER;
       }
       pairs.push([match[1]!, match[2]!.trim()]);
@@ -289,7 +289,7 @@ export type Config = {
     engine: 'dev' | 'server';
     /** The embedded engine's Prometheus `/metrics` port on 127.0.0.1; 0 = none. */
     engineMetricsPort: number;
-    /** Dynamic config of the embedded engine, e.g. `[['history.cacheMaxSize', '512']]`. */
+    /** Dynamic config of the embedded engine, e.g. `[['history.hostLevelCacheMaxSize', '2048']]`. */
     dynamicConfig: [string, string][];
     /** SQLite pragmas of the dev server, over the defaults (WAL, synchronous=normal). */
     sqlitePragmas: [string, string][];

@@ -8,6 +8,7 @@ import { SEARCH_ATTRIBUTES, SEARCH_ATTRIBUTE_FLAGS } from '../../workflows/ids';
 import type { Logger } from '../logger';
 import { whenMissing } from '../optional-dependency';
 import { spawnEmbedded } from '../processes';
+import { engineDynamicConfig } from './engine-defaults';
 import { exitReason, type EmbeddedProcess } from '../supervisor';
 
 export type DevServer = EmbeddedProcess & { address: string; uiUrl: string };
@@ -24,7 +25,7 @@ export type DevServerOptions = {
   log: Logger;
   /** Prometheus `/metrics` on 127.0.0.1 (persistence request counters, cache sizes); 0 or unset = none. */
   metricsPort?: number;
-  /** `--dynamic-config-value KEY=VALUE` each (values are JSON: `512`, `true`, `"text"`). */
+  /** `--dynamic-config-value KEY=VALUE` each (values are JSON: `512`, `true`, `"text"`), over ENGINE_DYNAMIC_CONFIG. */
   dynamicConfig?: [string, string][];
   /** SQLite pragmas over the defaults below; a key given here replaces the default's value. */
   sqlitePragmas?: [string, string][];
@@ -47,7 +48,7 @@ function tuningArgs(o: Pick<DevServerOptions, 'metricsPort' | 'dynamicConfig' | 
   return [
     ...sqlitePragmaArgs(o.sqlitePragmas),
     ...(o.metricsPort ? ['--metrics-port', String(o.metricsPort)] : []),
-    ...(o.dynamicConfig ?? []).flatMap(([key, value]) => ['--dynamic-config-value', `${key}=${value}`]),
+    ...engineDynamicConfig(o.dynamicConfig).flatMap(([key, value]) => ['--dynamic-config-value', `${key}=${value}`]),
   ];
 }
 

@@ -12,6 +12,7 @@ import { SEARCH_ATTRIBUTES } from '../../workflows/ids';
 import { freePort } from '../embedded-postgres';
 import type { Logger } from '../logger';
 import { TEMPORAL_SERVER_VERSION, findGo, type ToolsConfig } from './tools';
+import { engineDynamicConfig } from './engine-defaults';
 
 /**
  * TEMPORAL_ENGINE=server: the Temporal server itself (frontend, history, matching and worker services
@@ -234,7 +235,7 @@ export async function startTemporalServer(o: TemporalServerOptions): Promise<Tem
 
   const ports = await internalPorts(join(o.dataDir, 'ports.json'), o.port);
   const dynamicConfigFile = join(o.dataDir, 'dynamicconfig.yaml');
-  const dynamic = new Map([...SINGLE_HOST_DYNAMIC_CONFIG, ...o.dynamicConfig]);
+  const dynamic = new Map(engineDynamicConfig([...SINGLE_HOST_DYNAMIC_CONFIG, ...o.dynamicConfig]));
   writeFileSync(dynamicConfigFile, `${JSON.stringify(Object.fromEntries([...dynamic].map(([key, value]) => [key, [{ value: dynamicValue(value) }]])), null, 2)}\n`);
   // Written at every start (it holds the database password: owner-only), so a changed setting applies.
   writeFileSync(join(configDir, 'development.yaml'), `${JSON.stringify(serverConfig(o, url, ports, databases, dynamicConfigFile), null, 2)}\n`, { mode: 0o600 });

@@ -136,7 +136,7 @@ describe('engine and worker settings', () => {
   it('parses key=value lists and numbers', () => {
     const config = loadConfig({
       TEMPORAL_ENGINE: 'Server',
-      TEMPORAL_DYNAMIC_CONFIG: 'history.cacheMaxSize=512, matching.numTaskqueueReadPartitions=1',
+      TEMPORAL_DYNAMIC_CONFIG: 'history.hostLevelCacheMaxSize=2048, matching.numTaskqueueReadPartitions=1',
       TEMPORAL_SQLITE_PRAGMAS: 'synchronous=off',
       TEMPORAL_HISTORY_SHARDS: '4',
       WORKER_MAX_CACHED_WORKFLOWS: '500',
@@ -144,7 +144,7 @@ describe('engine and worker settings', () => {
     });
     expect(config.temporal).toMatchObject({
       engine: 'server',
-      dynamicConfig: [['history.cacheMaxSize', '512'], ['matching.numTaskqueueReadPartitions', '1']],
+      dynamicConfig: [['history.hostLevelCacheMaxSize', '2048'], ['matching.numTaskqueueReadPartitions', '1']],
       sqlitePragmas: [['synchronous', 'off']],
       historyShards: 4,
     });
@@ -154,7 +154,7 @@ describe('engine and worker settings', () => {
 
   it.each([
     ['TEMPORAL_ENGINE', 'cassandra'],
-    ['TEMPORAL_DYNAMIC_CONFIG', 'history.cacheMaxSize'],
+    ['TEMPORAL_DYNAMIC_CONFIG', 'history.hostLevelCacheMaxSize'],
     ['TEMPORAL_SQLITE_PRAGMAS', '=off'],
     ['TEMPORAL_HISTORY_SHARDS', '0'],
     ['WORKER_MAX_CACHED_WORKFLOWS', 'many'],

@@ -19,9 +19,14 @@ const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.ur
 describe('package.json', () => {
   it('runs the operator-facing scripts and the bin from dist/, without tsx', () => {
     for (const script of ['start', 'api', 'worker', 'migrate', 'temporal', 'tctl', 'reencrypt-secrets']) {
-      expect(pkg.scripts[script], script).toMatch(/^exec node (bin\/hookflow\.js|dist\/\S+\.js)\b/);
+      expect(pkg.scripts[script], script).toMatch(/^(MALLOC_ARENA_MAX=\$\{MALLOC_ARENA_MAX:-2\} )?exec node (bin\/hookflow\.js|dist\/\S+\.js)\b/);
     }
     expect(readFileSync(new URL(`../../${pkg.bin.hookflow}`, import.meta.url), 'utf8')).toMatch(/dist\/src\/cli\/main\.js/);
+  });
+
+  it('starts the long-running processes with two glibc malloc arenas unless the environment says otherwise', () => {
+    // The worker's threads (V8, the SDK's Rust core) otherwise get an arena each: 25–60 MiB more RSS (BENCHMARKS.md).
+    for (const script of ['start', 'api', 'worker']) expect(pkg.scripts[script], script).toMatch(/^MALLOC_ARENA_MAX=\$\{MALLOC_ARENA_MAX:-2\} exec /);
   });
 
   it('builds on install, with tsc and the workflow bundles', () => {
