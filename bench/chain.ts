@@ -76,7 +76,9 @@ export async function chain(ctx: Ctx, o: ChainOptions): Promise<ChainReport> {
     if (!s.ok || receipt === undefined) continue;
     const parent = (await client.workflow.getHandle(messageWorkflowId(s.id)).fetchHistory()).events ?? [];
     const initiated = first(parent, EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED);
-    const endpointId = initiated?.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId?.split(':')[2];
+    const childId = initiated?.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId;
+    const prefix = deliveryWorkflowId(s.id, '');
+    const endpointId = childId?.startsWith(prefix) ? childId.slice(prefix.length) : undefined;
     if (!endpointId) continue;
     const child = (await client.workflow.getHandle(deliveryWorkflowId(s.id, endpointId)).fetchHistory()).events ?? [];
     const t = {

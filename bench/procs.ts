@@ -112,6 +112,8 @@ export type Usage = {
   /** CPU of the receiver process, and of everything else on the machine (other people's work), % of one core. */
   receiverCpuPercent: number;
   receiverCpuSeconds: number;
+  /** CPU of the benchmark's own process (load generator, sampler; scenario e's POSTs) when hookflow runs in a child. */
+  benchCpuPercent: number;
   restOfMachineCpuPercent: number;
   samples: number;
   wallSeconds: number;
@@ -121,6 +123,7 @@ type Window = {
   startedAt: number;
   machineTicks: number;
   receiverTicks: number;
+  benchTicks: number;
   baseTicks: Map<number, number>;
   lastTicks: Map<number, { group: Group; ticks: number }>;
   peak?: { rss: Record<Group, number>; processes: Record<Group, number>; other: string[]; heap: NodeJS.MemoryUsage };
@@ -190,8 +193,14 @@ export class Sampler {
     return processTree(this.receiverPid).reduce((sum, p) => sum + p.ticks, 0);
   }
 
+  /** The benchmark's own tree, less hookflow's, the receivers' and the labelled ones; nothing when hookflow is this process. */
+  private benchTicks(): number {
+    if (this.inProcess) return 0;
+    return processTree(process.pid, [this.receiverPid, ...this.roots()]).reduce((sum, p) => sum + p.ticks, 0);
+  }
+
   open(): { close(): Usage } {
-    const w: Window = { startedAt: performance.now(), machineTicks: machineBusyTicks(), receiverTicks: this.receiverTicks(), baseTicks: new Map(), lastTicks: new Map(), samples: 0 };
+    const w: Window = { startedAt: performance.now(), machineTicks: machineBusyTicks(), receiverTicks: this.receiverTicks(), benchTicks: this.benchTicks(), baseTicks: new Map(), lastTicks: new Map(), samples: 0 };
     this.windows.add(w);
     this.sample();
     this.timer ??= setInterval(() => this.sample(), this.intervalMs);
@@ -210,6 +219,7 @@ export class Sampler {
         const peak = w.peak!;
         const stackSeconds = GROUPS.reduce((sum, g) => sum + cpuSeconds[g], 0);
         const receiverSeconds = (this.receiverTicks() - w.receiverTicks) / CLK_TCK;
+        const benchSeconds = (this.benchTicks() - w.benchTicks) / CLK_TCK;
         const machineSeconds = (machineBusyTicks() - w.machineTicks) / CLK_TCK;
         const peakRss = Object.fromEntries(GROUPS.map((g) => [g, mib(peak.rss[g])])) as Record<Group, number>;
         return {
@@ -222,7 +232,8 @@ export class Sampler {
           cpuPercent: Object.fromEntries(GROUPS.map((g) => [g, Math.round((cpuSeconds[g] / wallSeconds) * 100)])) as Record<Group, number>,
           receiverCpuPercent: Math.round((receiverSeconds / wallSeconds) * 100),
           receiverCpuSeconds: Math.round(receiverSeconds * 100) / 100,
-          restOfMachineCpuPercent: Math.max(0, Math.round(((machineSeconds - stackSeconds - receiverSeconds) / wallSeconds) * 100)),
+          benchCpuPercent: Math.round((benchSeconds / wallSeconds) * 100),
+          restOfMachineCpuPercent: Math.max(0, Math.round(((machineSeconds - stackSeconds - receiverSeconds - benchSeconds) / wallSeconds) * 100)),
           samples: w.samples,
           wallSeconds: Math.round(wallSeconds * 10) / 10,
         };

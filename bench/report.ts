@@ -119,12 +119,12 @@ export function renderReport(r: Report): string {
     out.push(`Resources: RSS (MiB) at the sample with the highest total; CPU as % of one core over the scenario (all cores = ${m.cores * 100}%); 'rest of machine' is work outside the benchmark`);
     out.push(
       table(
-        ['scenario', 'node', 'temporal', 'postgres (procs)', 'engine', 'other', 'total RSS', 'PSS at end', 'cpu node', 'cpu temporal', 'cpu postgres', 'cpu engine', 'cpu other', 'cpu receivers', 'cpu rest of machine', 'wall s'],
+        ['scenario', 'node', 'temporal', 'postgres (procs)', 'engine', 'other', 'total RSS', 'PSS at end', 'cpu node', 'cpu temporal', 'cpu postgres', 'cpu engine', 'cpu other', 'cpu receivers', 'cpu bench', 'cpu rest of machine', 'wall s'],
         withUsage.map((x) => {
           const u = x.usage!;
           return [
             x.id, u.peakRssMiB.node, u.peakRssMiB.temporal, `${u.peakRssMiB.postgres} (${u.processes.postgres})`, u.peakRssMiB.engine, u.peakRssMiB.other, u.peakRssMiB.total, u.endPssTotalMiB,
-            `${u.cpuPercent.node}%`, `${u.cpuPercent.temporal}%`, `${u.cpuPercent.postgres}%`, `${u.cpuPercent.engine}%`, `${u.cpuPercent.other}%`, `${u.receiverCpuPercent}%`, `${u.restOfMachineCpuPercent}%`, u.wallSeconds,
+            `${u.cpuPercent.node}%`, `${u.cpuPercent.temporal}%`, `${u.cpuPercent.postgres}%`, `${u.cpuPercent.engine}%`, `${u.cpuPercent.other}%`, `${u.receiverCpuPercent}%`, `${u.benchCpuPercent}%`, `${u.restOfMachineCpuPercent}%`, u.wallSeconds,
           ];
         }),
       ),

@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (issue 5): starts hookflow (embedded stack in this process unless BENCH_TARGET_URL),
+ * `npm run bench` (issue 5): starts hookflow (`npm start`'s command in a child process, or with --stack in-process in this one; or uses BENCH_TARGET_URL),
  * real receivers in a child process, and runs the scenarios; progress on stderr, a table or --json on
  * stdout. See BENCHMARKS.md for what each figure means and one run's results.
  */
@@ -72,7 +72,7 @@ const program = new Command('bench')
     if (text !== 'dev' && text !== 'server') throw new InvalidArgumentError('--engine takes dev or server');
     return text;
   })
-  .option('--dynamic-config <key=value>', 'engine dynamic config, repeatable (TEMPORAL_DYNAMIC_CONFIG), e.g. history.cacheMaxSize=512', collect, [])
+  .option('--dynamic-config <key=value>', 'engine dynamic config, repeatable (TEMPORAL_DYNAMIC_CONFIG), e.g. history.hostLevelCacheMaxSize=2048', collect, [])
   .option('--sqlite-pragma <key=value>', 'dev engine SQLite pragma over the defaults, repeatable (TEMPORAL_SQLITE_PRAGMAS), e.g. synchronous=off', collect, [])
   .option('--history-shards <n>', 'server engine: history shards of a fresh database (TEMPORAL_HISTORY_SHARDS)', whole('--history-shards', 16_384))
   .option('--worker-max-cached-workflows <n>', "hookflow worker's sticky cache size (WORKER_MAX_CACHED_WORKFLOWS)")

@@ -4,9 +4,8 @@
  * in-process`, the same service started in this process from the sources; or, with BENCH_TARGET_URL, an
  * API that already runs. TEMPORAL_ADDRESS and DATABASE_URL, when set, replace the embedded server and database.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +15,8 @@ import { loadConfig, type Config } from '../src/config';
 import { freePort } from '../src/embedded-postgres';
 import type { Logger } from '../src/logger';
 import { PACKAGE_ROOT } from '../src/paths';
+import { spawnEmbedded } from '../src/processes';
+import { exitReason } from '../src/supervisor';
 import { startService } from '../src/service';
 import { ensureBuilt } from '../test/support/build';
 import { sleep } from './stats';
@@ -69,6 +70,20 @@ export async function startStack(log: Logger, settings: Record<string, string> =
     };
   }
 
+  // Ports are picked free here and bound by the child later; one taken by another process in between is picked again.
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startEmbeddedStack(log, env, kind);
+    } catch (err) {
+      if (attempt >= 3 || !PORT_TAKEN.test((err as Error).message)) throw err;
+      log.warn({ attempt }, 'a port picked for the stack was taken before it was bound; starting again on others');
+    }
+  }
+}
+
+const PORT_TAKEN = /EADDRINUSE|address already in use/;
+
+async function startEmbeddedStack(log: Logger, env: Record<string, string | undefined>, kind: StackKind): Promise<BenchStack> {
   // Embedded Postgres runs as the `postgres` OS user when we are root: it must be able to enter the dir.
   const dataDir = mkdtempSync(join(tmpdir(), 'hookflow-bench-'));
   chmodSync(dataDir, 0o755);
@@ -91,7 +106,13 @@ export async function startStack(log: Logger, settings: Record<string, string> =
     API_KEYS: apiKey,
     LOG_LEVEL: 'warn',
   };
-  const config = loadConfig(serviceEnv);
+  let config: Config;
+  try {
+    config = loadConfig(serviceEnv);
+  } catch (err) {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
   const engine = config.temporal.engine === 'server' ? 'embedded Temporal server (Postgres)' : 'embedded Temporal dev server (SQLite, WAL)';
   const temporal = config.temporal.address ? `Temporal at ${config.temporal.address}` : engine;
   const postgres = config.databaseUrl ? 'Postgres at DATABASE_URL' : 'embedded Postgres';
@@ -145,17 +166,19 @@ export async function startStack(log: Logger, settings: Record<string, string> =
 async function startNpmStart(config: Config, env: Record<string, string | undefined>, log: Logger): Promise<{ process: ChildProcess; apiUrl: string; stop(): Promise<void> }> {
   if (await ensureBuilt()) log.warn('dist/ was older than the sources: rebuilt it with `npm run build:server`');
   // Its log (stdout) is kept, not printed, so `--json` leaves stdout to the report; a failed start shows its end.
-  // package.json's `start` line through sh, as npm runs it (its `exec` leaves node in sh's place), without npm's own process.
+  // package.json's `start` line through sh, as npm runs it (its `exec` leaves node in sh's place), without npm's own
+  // process; as an embedded process, so it dies with the benchmark however that ends.
   const { scripts } = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
-  const child = spawn('sh', ['-c', scripts.start], { cwd: PACKAGE_ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawnEmbedded('sh', ['-c', scripts.start], { cwd: PACKAGE_ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
   let output = '';
-  child.stdout.on('data', (chunk: Buffer) => {
+  child.stdout!.on('data', (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-8_000);
   });
-  const exited = once(child, 'exit');
+  const exited = exitReason(child);
+  const ended = () => child.exitCode !== null || child.signalCode !== null;
   const apiUrl = `http://127.0.0.1:${config.port}`;
   const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
+    if (ended()) return;
     child.kill('SIGINT');
     const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
     await exited;
@@ -163,7 +186,7 @@ async function startNpmStart(config: Config, env: Record<string, string | undefi
   };
   const deadline = Date.now() + 300_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`npm start exited with ${child.exitCode} before it was ready; its log ended:\n${output}`);
+    if (ended()) throw new Error(`npm start ended (${await exited}) before it was ready; its log ended:\n${output}`);
     const ready = await request(`${apiUrl}/readyz`).then(
       async (res) => {
         await res.body.dump();

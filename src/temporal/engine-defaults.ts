@@ -1,6 +1,6 @@
 /**
  * Dynamic config that both embedded engines (`dev` and `server`) start with; TEMPORAL_DYNAMIC_CONFIG
- * overrides any of it. Each value was chosen by measurement (BENCHMARKS.md, "Latency and memory").
+ * overrides any of it. Each value was chosen by measurement (BENCHMARKS.md, summary and "chain").
  */
 export const ENGINE_DYNAMIC_CONFIG: [string, string][] = [
   // Each history shard reads its transfer queue (workflow tasks to hand to matching, children to start)
@@ -12,7 +12,10 @@ export const ENGINE_DYNAMIC_CONFIG: [string, string][] = [
   ['history.hostLevelCacheMaxSize', '1024'],
 ];
 
-/** ENGINE_DYNAMIC_CONFIG with `overrides` (TEMPORAL_DYNAMIC_CONFIG) over it: a key given there replaces the default. */
+/**
+ * ENGINE_DYNAMIC_CONFIG with `overrides` (TEMPORAL_DYNAMIC_CONFIG) over it: a key given there replaces the
+ * default. Temporal reads keys case-insensitively, so they are compared that way.
+ */
 export function engineDynamicConfig(overrides: [string, string][] = []): [string, string][] {
-  return [...new Map([...ENGINE_DYNAMIC_CONFIG, ...overrides])];
+  return [...new Map([...ENGINE_DYNAMIC_CONFIG, ...overrides].map(([key, value]) => [key.toLowerCase(), [key, value] as [string, string]])).values()];
 }

@@ -14,4 +14,9 @@ describe("the embedded engines' dynamic config", () => {
     expect(merged).toContainEqual(['matching.numTaskqueueReadPartitions', '1']);
     expect(merged).toContainEqual(ENGINE_DYNAMIC_CONFIG.find(([key]) => key === 'history.hostLevelCacheMaxSize'));
   });
+
+  it('compares keys as Temporal does, without regard to case', () => {
+    const merged = engineDynamicConfig([['history.TransferProcessorMaxPollRPS', '20']]);
+    expect(merged.filter(([key]) => key.toLowerCase() === 'history.transferprocessormaxpollrps')).toEqual([['history.TransferProcessorMaxPollRPS', '20']]);
+  });
 });
