@@ -9,7 +9,8 @@ export const ENGINE_DYNAMIC_CONFIG: [string, string][] = [
   ['history.transferProcessorMaxPollRPS', '1000'],
   // Mutable states of workflows kept in memory (start-dev sets 8,096, for an hour each). A delivery
   // closes within its first task, so its entry is rarely read again; this bounds the engine's heap.
-  ['history.hostLevelCacheMaxSize', '1024'],
+  // 1,024 was too few for a 1,000-endpoint fan-out (1,021 workflows at once): one of two runs slowed by a third.
+  ['history.hostLevelCacheMaxSize', '2048'],
 ];
 
 /**
