@@ -44,6 +44,23 @@ describe('the default retry policy, as Temporal recorded it', () => {
   });
 });
 
+describe('a delivery whose first attempt succeeds', () => {
+  it("costs its workflow one workflow task and no activity task (issue 11's step 2)", async () => {
+    const tenantId = uniqueTenant();
+    const ep = await stack.request('POST', '/endpoints', buildEndpoint({ tenantId, url: receiver.url() }));
+    const sent = await stack.request('POST', '/events', buildEvent({ tenantId }));
+    expect(sent.status).toBe(202);
+    const handle = stack.temporal.workflow.getHandle(deliveryWorkflowId(sent.body.id, ep.body.id));
+    await waitFor(async () => (await handle.describe().catch(() => undefined))?.status.name === 'COMPLETED', 'the delivery workflow to complete');
+
+    const events = (await handle.fetchHistory()).events!;
+    expect(events.filter((e) => e.workflowTaskStartedEventAttributes)).toHaveLength(1);
+    expect(events.filter((e) => e.activityTaskScheduledEventAttributes)).toHaveLength(0);
+    // The attempt itself is in the history, as the local activity's marker.
+    expect(events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')).toHaveLength(1);
+  });
+});
+
 describe('fan-out at scale', () => {
   it('one event to 1,000 endpoints of one tenant is delivered to each', async () => {
     const tenantId = uniqueTenant();
