@@ -25,7 +25,7 @@ describe('package.json', () => {
   });
 
   it('starts the long-running processes with two glibc malloc arenas unless the environment says otherwise', () => {
-    // The worker's threads (V8, the SDK's Rust core) otherwise get an arena each: 25–60 MiB more RSS (BENCHMARKS.md, "Memory levers").
+    // The worker's threads (V8, the SDK's Rust core) otherwise get an arena each: 19–56 MiB more peak RSS (BENCHMARKS.md, "Memory levers").
     for (const script of ['start', 'api', 'worker']) expect(pkg.scripts[script], script).toMatch(/^MALLOC_ARENA_MAX=\$\{MALLOC_ARENA_MAX:-2\} exec /);
   });
 
