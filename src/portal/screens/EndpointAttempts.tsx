@@ -1,11 +1,10 @@
-import { Button, Card, Code, Flex, Heading, Link, Skeleton, Table, Text, TextField } from '@radix-ui/themes';
+import { Button, Card, Flex, Heading, Link, Skeleton, Text, TextField } from '@radix-ui/themes';
 import { useId, useState } from 'react';
 import { api, unwrap, type Endpoint } from '../api/client';
-import { AttemptSheet, StatusBadge } from '../components/AttemptSheet';
-import { DataTable } from '../components/DataTable';
+import { AttemptSheet } from '../components/AttemptSheet';
+import { AttemptsTable } from '../components/AttemptsTable';
 import { ErrorCallout } from '../components/ErrorCallout';
 import { NativeSelect } from '../components/Select';
-import { formatDateTime, formatDuration, formatRelative } from '../format';
 import { usePaged } from '../hooks';
 import { TimeWindowSelect, sinceOf } from './TimeWindow';
 
@@ -60,54 +59,26 @@ export function EndpointAttempts({ endpoint, readOnly, onOpenMessage }: { endpoi
           </Text>
         )}
         {rows.length > 0 && (
-          <DataTable label="Delivery attempts" size="2">
-            <Table.Header>
-              <Table.Row>
-                <Table.ColumnHeaderCell>Status</Table.ColumnHeaderCell>
-                <Table.ColumnHeaderCell>Response</Table.ColumnHeaderCell>
-                <Table.ColumnHeaderCell>Message</Table.ColumnHeaderCell>
-                <Table.ColumnHeaderCell>Attempt</Table.ColumnHeaderCell>
-                <Table.ColumnHeaderCell>Duration</Table.ColumnHeaderCell>
-                <Table.ColumnHeaderCell>When</Table.ColumnHeaderCell>
-                <Table.ColumnHeaderCell>
-                  <span className="visually-hidden">Details</span>
-                </Table.ColumnHeaderCell>
-              </Table.Row>
-            </Table.Header>
-            <Table.Body>
-              {rows.map((a) => (
-                <Table.Row key={a.id} align="center">
-                  <Table.Cell>
-                    <StatusBadge status={a.status} />
-                  </Table.Cell>
-                  <Table.Cell>
-                    <Code variant="ghost" color={a.status === 'failed' ? 'red' : undefined}>
-                      {a.statusCode ?? a.error ?? '—'}
-                    </Code>
-                  </Table.Cell>
-                  <Table.Cell>
-                    <Link asChild size="2" className="mono">
-                      <button type="button" className="link-button" onClick={() => onOpenMessage(a.messageId)}>
-                        {a.messageId}
-                      </button>
-                    </Link>
-                  </Table.Cell>
-                  <Table.Cell>#{a.attempt}</Table.Cell>
-                  <Table.Cell>{formatDuration(a.durationMs)}</Table.Cell>
-                  <Table.Cell>
-                    <time dateTime={a.createdAt} title={formatDateTime(a.createdAt)}>
-                      {formatRelative(a.createdAt)}
-                    </time>
-                  </Table.Cell>
-                  <Table.Cell>
-                    <Button size="1" variant="soft" onClick={() => setOpen(a.id)} aria-label={`Details of attempt ${a.attempt} of ${a.messageId}`}>
-                      Details
-                    </Button>
-                  </Table.Cell>
-                </Table.Row>
-              ))}
-            </Table.Body>
-          </DataTable>
+          <AttemptsTable
+            label="Delivery attempts"
+            rows={rows}
+            redWhenFailed
+            columns={[
+              {
+                header: 'Message',
+                cell: (a) => (
+                  <Link asChild size="2" className="mono">
+                    <button type="button" className="link-button" onClick={() => onOpenMessage(a.messageId)}>
+                      {a.messageId}
+                    </button>
+                  </Link>
+                ),
+              },
+              { header: 'Attempt', cell: (a) => `#${a.attempt}` },
+            ]}
+            detailsLabel={(a) => `Details of attempt ${a.attempt} of ${a.messageId}`}
+            onDetails={setOpen}
+          />
         )}
         {attempts.hasMore && (
           <Flex justify="center" mt="3">

@@ -3,10 +3,11 @@ import { Box, Button, Card, Code, DataList, Flex, Heading, Link, Skeleton, Table
 import { useState } from 'react';
 import { api, unwrap } from '../api/client';
 import { AttemptSheet, StatusBadge } from '../components/AttemptSheet';
+import { AttemptsTable } from '../components/AttemptsTable';
 import { DataTable } from '../components/DataTable';
 import { ErrorCallout } from '../components/ErrorCallout';
 import { TextBlock } from '../components/TextBlock';
-import { formatDateTime, formatDuration, formatRelative } from '../format';
+import { formatDateTime, formatRelative } from '../format';
 import { useInterval, useLoad } from '../hooks';
 
 /** One message: its payload, its delivery to each endpoint (with redeliver), and every attempt. */
@@ -132,46 +133,22 @@ export function MessageDetail(props: { id: string; tenantId: string; readOnly: b
             {(attempts.data ?? []).length === 0 ? (
               <Text size="2" color="gray">No attempt yet.</Text>
             ) : (
-              <DataTable label="Attempts" size="2">
-                <Table.Header>
-                  <Table.Row>
-                    <Table.ColumnHeaderCell>Status</Table.ColumnHeaderCell>
-                    <Table.ColumnHeaderCell>Response</Table.ColumnHeaderCell>
-                    <Table.ColumnHeaderCell>Endpoint</Table.ColumnHeaderCell>
-                    <Table.ColumnHeaderCell>Duration</Table.ColumnHeaderCell>
-                    <Table.ColumnHeaderCell>When</Table.ColumnHeaderCell>
-                    <Table.ColumnHeaderCell>
-                      <span className="visually-hidden">Details</span>
-                    </Table.ColumnHeaderCell>
-                  </Table.Row>
-                </Table.Header>
-                <Table.Body>
-                  {(attempts.data ?? []).map((a) => (
-                    <Table.Row key={a.id} align="center">
-                      <Table.Cell>
-                        <StatusBadge status={a.status} />
-                      </Table.Cell>
-                      <Table.Cell>
-                        <Code variant="ghost">{a.statusCode ?? a.error ?? '—'}</Code>
-                      </Table.Cell>
-                      <Table.Cell>
-                        <Text className="mono url" size="2">{urlOf(a.endpointId)}</Text>
-                      </Table.Cell>
-                      <Table.Cell>{formatDuration(a.durationMs)}</Table.Cell>
-                      <Table.Cell>
-                        <time dateTime={a.createdAt} title={formatDateTime(a.createdAt)}>
-                          {formatRelative(a.createdAt)}
-                        </time>
-                      </Table.Cell>
-                      <Table.Cell>
-                        <Button size="1" variant="soft" onClick={() => setOpen(a.id)} aria-label={`Details of attempt ${a.attempt} to ${urlOf(a.endpointId)}`}>
-                          Details
-                        </Button>
-                      </Table.Cell>
-                    </Table.Row>
-                  ))}
-                </Table.Body>
-              </DataTable>
+              <AttemptsTable
+                label="Attempts"
+                rows={attempts.data ?? []}
+                columns={[
+                  {
+                    header: 'Endpoint',
+                    cell: (a) => (
+                      <Text className="mono url" size="2">
+                        {urlOf(a.endpointId)}
+                      </Text>
+                    ),
+                  },
+                ]}
+                detailsLabel={(a) => `Details of attempt ${a.attempt} to ${urlOf(a.endpointId)}`}
+                onDetails={setOpen}
+              />
             )}
           </Card>
 
