@@ -1,6 +1,19 @@
 import { Button, Flex, Heading, Text } from '@radix-ui/themes';
 import { useEffect, useId, useRef, type ReactNode } from 'react';
 
+/** The browser's own <dialog>, shown as a modal while `open` and closed when it is not; its title's id for aria-labelledby. */
+function useModal(open: boolean) {
+  const ref = useRef<HTMLDialogElement>(null);
+  const titleId = useId();
+  useEffect(() => {
+    const dialog = ref.current;
+    if (!dialog) return;
+    if (open && !dialog.open) dialog.showModal();
+    if (!open && dialog.open) dialog.close();
+  }, [open]);
+  return { ref, titleId };
+}
+
 /**
  * A modal confirmation on the browser's own <dialog>: focus is trapped and Escape closes it natively,
  * and, unlike scroll-locking dialog libraries, it adds no inline <style> the page's CSP would refuse.
@@ -15,14 +28,7 @@ export function ConfirmDialog(props: {
   onConfirm: () => void;
   onClose: () => void;
 }) {
-  const ref = useRef<HTMLDialogElement>(null);
-  const titleId = useId();
-  useEffect(() => {
-    const dialog = ref.current;
-    if (!dialog) return;
-    if (props.open && !dialog.open) dialog.showModal();
-    if (!props.open && dialog.open) dialog.close();
-  }, [props.open]);
+  const { ref, titleId } = useModal(props.open);
 
   return (
     <dialog ref={ref} className="modal" aria-labelledby={titleId} onClose={props.onClose}>
@@ -50,14 +56,7 @@ export function ConfirmDialog(props: {
 
 /** A larger modal for reading (an attempt's request and response). */
 export function Sheet(props: { open: boolean; title: string; onClose: () => void; children: ReactNode }) {
-  const ref = useRef<HTMLDialogElement>(null);
-  const titleId = useId();
-  useEffect(() => {
-    const dialog = ref.current;
-    if (!dialog) return;
-    if (props.open && !dialog.open) dialog.showModal();
-    if (!props.open && dialog.open) dialog.close();
-  }, [props.open]);
+  const { ref, titleId } = useModal(props.open);
   return (
     <dialog ref={ref} className="modal sheet" aria-labelledby={titleId} onClose={props.onClose}>
       {props.open && (
