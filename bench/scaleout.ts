@@ -8,7 +8,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,7 +24,7 @@ import { Receivers } from './receivers';
 import { endpointGroup, postEvent, settle, summarize, type Ctx, type Options, type ScenarioResult, type Sent } from './scenarios';
 import { benchLogger, type BenchStack } from './stack';
 import { inPool, sleep } from './stats';
-import { ensureBuilt } from '../test/support/build';
+import { ensureBuilt, packageScript } from '../test/support/build';
 
 export type ScaleoutOptions = {
   events: number;
@@ -45,8 +45,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** package.json's `api` / `worker` line (the production build) through sh, as npm runs it, so no npm process sits in between. */
 function startRole(role: 'api' | 'worker', env: Record<string, string>): { child: ChildProcess; ready: Promise<string | undefined> } {
-  const { scripts } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<'api' | 'worker', string> };
-  const child = spawn('sh', ['-c', scripts[role]], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('sh', ['-c', packageScript(role)], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const ready = new Promise<string | undefined>((resolveReady, reject) => {
     const timer = setTimeout(() => reject(new Error(`${role} was not ready in 120 s:\n${output.slice(-4000)}`)), 120_000);
@@ -84,7 +83,7 @@ function ticksOf(pids: number[]): number {
 
 export async function scaleout(o: ScaleoutOptions): Promise<ScaleoutReport> {
   const log = benchLogger();
-  if (await ensureBuilt()) log.warn('dist/ was older than the sources: rebuilt it with `npm run build:server`');
+  await ensureBuilt(log);
   const loadAverageStart = loadavg().map((x) => Math.round(x * 100) / 100);
   const dir = mkdtempSync(join(tmpdir(), 'hookflow-scaleout-'));
   chmodSync(dir, 0o755);

@@ -6,7 +6,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -18,7 +18,7 @@ import { PACKAGE_ROOT } from '../src/paths';
 import { spawnEmbedded } from '../src/processes';
 import { exitReason } from '../src/supervisor';
 import { startService } from '../src/service';
-import { ensureBuilt } from '../test/support/build';
+import { ensureBuilt, packageScript } from '../test/support/build';
 import { sleep } from './stats';
 
 /** `npm-start`: hookflow is `npm start` in a child process; `in-process`: it runs in this one. */
@@ -164,12 +164,11 @@ async function startEmbeddedStack(log: Logger, env: Record<string, string | unde
  * a source is newer than dist/. Ready when its `GET /readyz` answers 200 (Postgres and Temporal answer).
  */
 async function startNpmStart(config: Config, env: Record<string, string | undefined>, log: Logger): Promise<{ process: ChildProcess; apiUrl: string; stop(): Promise<void> }> {
-  if (await ensureBuilt()) log.warn('dist/ was older than the sources: rebuilt it with `npm run build:server`');
+  await ensureBuilt(log);
   // Its log (stdout) is kept, not printed, so `--json` leaves stdout to the report; a failed start shows its end.
   // package.json's `start` line through sh, as npm runs it (its `exec` leaves node in sh's place), without npm's own
   // process; as an embedded process, so it dies with the benchmark however that ends.
-  const { scripts } = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
-  const child = spawnEmbedded('sh', ['-c', scripts.start], { cwd: PACKAGE_ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawnEmbedded('sh', ['-c', packageScript('start')], { cwd: PACKAGE_ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-8_000);

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { PACKAGE_ROOT } from '../../src/paths';
@@ -26,9 +26,18 @@ function builtAt(): number {
  * dist/, and the others load its prebuilt workflow bundle: `npm run build:server` runs first whenever a
  * source changed after the last build (the bundles are written last), so no test runs older code.
  */
-export async function ensureBuilt(): Promise<boolean> {
+export async function ensureBuilt(log: { warn(message: string): void }): Promise<boolean> {
   const changed = Math.max(...SOURCES.map((path) => newest(join(PACKAGE_ROOT, path))));
   if (builtAt() >= changed) return false;
   await promisify(execFile)('npm', ['run', '--silent', 'build:server'], { cwd: PACKAGE_ROOT, maxBuffer: 16 * 1024 * 1024 });
+  log.warn('dist/ was older than the sources: rebuilt it with `npm run build:server`');
   return true;
+}
+
+/** package.json's `name` script: the line npm runs through sh, to run the same without npm's own process. */
+export function packageScript(name: 'start' | 'api' | 'worker'): string {
+  const { scripts } = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  const line = scripts[name];
+  if (!line) throw new Error(`package.json has no "${name}" script`);
+  return line;
 }

@@ -31,7 +31,7 @@ export default async function setup(project: TestProject) {
   const missing = chromiumMissing();
   if (missing) throw new Error(missing);
   const log = createLogger('warn');
-  if (await ensureBuilt()) log.warn('dist/ was older than the sources: rebuilt it with `npm run build:server`');
+  await ensureBuilt(log);
   const dir = mkdtempSync(join(tmpdir(), 'hookflow-test-'));
   // Run as root, Postgres runs as the postgres user, which must be able to reach its data dir.
   chmodSync(dir, 0o755);
