@@ -8,6 +8,8 @@ import { JsonText } from '../json-text';
 import { migrate } from '../db/pool';
 import { createLogger, type Logger } from '../logger';
 import { embeddedApiKey, startService, type Role, type Service } from '../service';
+import { schemaDir } from '../temporal/server';
+import { findTool, obtainToolTimed, TOOLS, type ToolName } from '../temporal/tools';
 import { callApi } from './client';
 import { listen } from './listen';
 
@@ -42,6 +44,34 @@ program
     if (!o.out) return void process.stdout.write(text);
     await mkdir(dirname(o.out), { recursive: true });
     await writeFile(o.out, text);
+  });
+
+/** What `npm test` and both engines run: the Temporal CLI, and the Temporal server with its schema tool. */
+const BUILDABLE_TOOLS: ToolName[] = ['temporal', 'temporal-server', 'temporal-sql-tool'];
+
+program
+  .command('tools')
+  .description('Find or build, once, the Temporal CLI, the Temporal server and its SQL schema tool (what `npm start` and `npm test` run)')
+  .argument('[names...]', `which ones: ${BUILDABLE_TOOLS.join(', ')} (default: all)`)
+  .action(async (names: string[]) => {
+    const { config } = setup();
+    // What this command does is said on stdout, line by line; the logger says only what went wrong.
+    const log = createLogger('warn');
+    const wanted = names.length > 0 ? names : BUILDABLE_TOOLS;
+    const unknown = wanted.filter((name) => !BUILDABLE_TOOLS.includes(name as ToolName));
+    if (unknown.length > 0) await fail(log, new ConfigError(`hookflow tools: no tool named ${unknown.join(', ')}; choose from ${BUILDABLE_TOOLS.join(', ')}.`));
+    try {
+      for (const name of wanted as ToolName[]) {
+        if (!findTool(name, config.tools)) process.stdout.write(`${name}: building ${TOOLS[name].module} with Go, once…\n`);
+        const tool = await obtainToolTimed(name, config.tools, log);
+        if (!tool) throw new ConfigError(`hookflow tools: no ${name}, and no Go to build it: install Go, or set ${TOOLS[name].env}.`);
+        const how = tool.builtMs === undefined ? 'found' : `built in ${Math.round(tool.builtMs / 1000)} s`;
+        process.stdout.write(`${name}: ${tool.path} (${how})\n`);
+      }
+      if (wanted.includes('temporal-server')) process.stdout.write(`the server's Postgres schema: ${await schemaDir(config.tools)}\n`);
+    } catch (err) {
+      await fail(log, err);
+    }
   });
 
 const print = (value: unknown) => process.stdout.write(`${typeof value === 'string' ? value : JSON.stringify(value, null, 2)}\n`);

@@ -54,10 +54,16 @@ export function findTool(name: ToolName, tools: ToolsConfig): string | undefined
 
 /** The tool's path, building it with Go into the cache when it is nowhere yet; undefined when Go is missing too. */
 export async function obtainTool(name: ToolName, tools: ToolsConfig, log: Logger): Promise<string | undefined> {
+  return (await obtainToolTimed(name, tools, log))?.path;
+}
+
+/** obtainTool, saying also whether it was built now and how long that took (`hookflow tools`). */
+export async function obtainToolTimed(name: ToolName, tools: ToolsConfig, log: Logger): Promise<{ path: string; builtMs?: number } | undefined> {
   const found = findTool(name, tools);
-  if (found) return found;
+  if (found) return { path: found };
   const go = findGo(tools);
   if (!go) return undefined;
+  const started = Date.now();
   const dir = tools.cacheDir;
   mkdirSync(dir, { recursive: true });
   const { module, built } = TOOLS[name];
@@ -75,7 +81,7 @@ export async function obtainTool(name: ToolName, tools: ToolsConfig, log: Logger
   } finally {
     if (built) rmSync(gobin, { recursive: true, force: true });
   }
-  return join(dir, name);
+  return { path: join(dir, name), builtMs: Date.now() - started };
 }
 
 export function findGo(tools: ToolsConfig): string | undefined {

@@ -19,13 +19,18 @@ import { buildEndpoint, buildEvent, uniqueTenant } from '../support/stack';
 /**
  * TEMPORAL_ENGINE=server: `hookflow start`'s embedded Temporal is the real server on Postgres (schema
  * set up by temporal-sql-tool, namespace and search attributes registered), and a delivery goes
- * through it. Building the server needs Go (or TEMPORAL_SERVER_PATH and TEMPORAL_SQL_TOOL_PATH).
+ * through it. The server and its SQL tool are built before any test runs (test/support/global-setup.ts,
+ * `npm run tools`), never inside this test's timeout; without Go or TEMPORAL_SERVER_PATH and
+ * TEMPORAL_SQL_TOOL_PATH there are none, and the test is skipped.
  */
 const { tools } = loadConfig();
-const buildable = Boolean(findGo(tools) || (findTool('temporal-server', tools) && findTool('temporal-sql-tool', tools)));
-if (!buildable) console.warn('server-engine.test.ts skipped: no Go to build the Temporal server, and no TEMPORAL_SERVER_PATH / TEMPORAL_SQL_TOOL_PATH');
+const built = Boolean(findTool('temporal-server', tools) && findTool('temporal-sql-tool', tools));
+if (!built) {
+  if (findGo(tools)) throw new Error('Go is installed but the Temporal server is not built: global-setup.ts builds it; run `npm run tools`');
+  console.warn('server-engine.test.ts skipped: no Go to build the Temporal server, and no TEMPORAL_SERVER_PATH / TEMPORAL_SQL_TOOL_PATH');
+}
 
-describe.skipIf(!buildable)('TEMPORAL_ENGINE=server', () => {
+describe.skipIf(!built)('TEMPORAL_ENGINE=server', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'hookflow-server-engine-'));
   chmodSync(dataDir, 0o755);
   const apiKey = 'server-engine-key-0123456789';
@@ -65,7 +70,6 @@ describe.skipIf(!buildable)('TEMPORAL_ENGINE=server', () => {
       ALLOW_PRIVATE_NETWORK: 'true',
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',
     });
-    // The first run builds the server with Go: minutes on a small machine.
     service = await startService(config, { roles: ['api', 'worker'], embedded: true, log: createLogger(config.logLevel), workflowBundle: { codePath: inject('workflowBundlePath') } });
     expect(service.temporalAddress).toBe(`127.0.0.1:${port}`);
     expect(service.temporalUiUrl).toBeUndefined();

@@ -6,7 +6,7 @@ import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { freePort } from '../../src/embedded-postgres';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server';
-import { obtainTool } from '../../src/temporal/tools';
+import { findGo, obtainTool } from '../../src/temporal/tools';
 import { WORKFLOW_BUNDLES } from '../../src/temporal/workflow-bundle';
 import { ensureBuilt } from './build';
 import { chromiumMissing } from './chromium';
@@ -35,8 +35,15 @@ export default async function setup(project: TestProject) {
   const dir = mkdtempSync(join(tmpdir(), 'hookflow-test-'));
   // Run as root, Postgres runs as the postgres user, which must be able to reach its data dir.
   chmodSync(dir, 0o755);
-  const binary = await obtainTool('temporal', loadConfig().tools, log);
+  const { tools } = loadConfig();
+  const binary = await obtainTool('temporal', tools, log);
   if (!binary) throw new Error('No Temporal CLI: set TEMPORAL_CLI_PATH, put temporal on PATH, or install Go.');
+  // TEMPORAL_ENGINE=server's test runs the Temporal server: built here, once, outside any test's timeout
+  // (about 4 minutes on 2 cores; `npm run tools` does it ahead, as .ci/run does).
+  if (findGo(tools)) {
+    await obtainTool('temporal-server', tools, log);
+    await obtainTool('temporal-sql-tool', tools, log);
+  }
 
   let server: DevServer | undefined;
   let database: AdminDatabase | undefined;
