@@ -2,18 +2,18 @@ import { Context } from '@temporalio/activity';
 import type { Tracer } from '@opentelemetry/api';
 import type { Config } from '../src/config';
 import type { Db } from '../src/db/pool';
-import type { Logger } from '../src/logger';
+import type { Logger } from '../src/observability/logger';
 import { disableEndpoint, getEndpoint, noteAttemptOutcome, reserveDeliverySlot, type EndpointRow } from '../src/db/endpoints';
 import { getMessageForDelivery } from '../src/db/messages';
 import {
   claimDelivery, failDelivery, holdSlot, ownedDelivery, recordAttempt, type DeliveryTarget, type RunClaim,
 } from '../src/db/deliveries';
-import { newId } from '../src/ids';
-import { SecretBoxError } from '../src/secret-box';
+import { newId } from '../src/lib/ids';
+import { SecretBoxError } from '../src/secrets/secret-box';
 import { classify } from '../src/webhooks/classify';
 import type { HttpClient } from '../src/webhooks/http';
 import { webhookRequest } from '../src/webhooks/signing';
-import type { DeliveryPlan } from '../workflows/types';
+import type { DeliveryPlan, Outcome } from '../workflows/types';
 import { nextDelayMs, planDelivery } from './plan';
 import { postSpan } from './post-span';
 
@@ -26,16 +26,6 @@ export type AttemptDeps = {
   onEndpointDisabled?: (endpointId: string, reason: 'gone' | 'failing') => void;
   tracer?: Tracer;
 };
-
-/**
- * What one step of a delivery came to. `retry` carries the delay before the next attempt when it is not
- * Temporal's own backoff (an endpoint's schedule, a receiver's Retry-After, a rate-limit slot), and
- * `attempted: false` when no POST was made (waiting for a rate-limit slot is never an attempt).
- */
-export type Outcome =
-  | { kind: 'succeeded' }
-  | { kind: 'retry'; failureType: string; reason: string; delayMs: number; attempted: boolean }
-  | { kind: 'failed'; failureType: string; reason: string };
 
 /** A rate-limited attempt waits in place for a slot up to this long; a later slot is held and the attempt deferred. */
 export const MAX_SLOT_WAIT_MS = 5_000;

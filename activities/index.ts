@@ -5,9 +5,9 @@ import { failDelivery } from '../src/db/deliveries';
 import { purgeMessagesBefore, type PurgeCounts } from '../src/db/retention';
 import type {
   DeliverInput, DeliveryPlan, FailDeliveryInput, FirstAttemptInput, FirstAttemptResult, MessageWorkflowInput, RecoverWorkflowInput,
-  RedeliverWorkflowInput, RetryInput,
+  Outcome, RedeliverWorkflowInput, RetryInput,
 } from '../workflows/types';
-import { createAttempt, type AttemptDeps, type Outcome } from './attempt';
+import { createAttempt, type AttemptDeps } from './attempt';
 
 export type ActivityDeps = AttemptDeps;
 

@@ -10,7 +10,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { Agent } from 'undici';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../src/config';
-import { findTool } from '../src/temporal/tools';
+import { findTool } from '../src/embedded/tools';
 import { engine } from './engine';
 import { Sampler } from './procs';
 import { Receivers } from './receivers';
@@ -21,7 +21,7 @@ import { cost, renderCost } from './cost';
 import { scaleout } from './scaleout';
 import { renderSoak, soak } from './soak';
 import { chain, renderChain } from './chain';
-import { freePort } from '../src/embedded-postgres';
+import { freePort } from '../src/embedded/postgres';
 
 const ALL = ['a', 'b', 'c', 'd', 'e'];
 /** Scenarios with a report of their own, run one per invocation. */

@@ -1,6 +1,6 @@
 /**
  * `--scenarios scaleout` (issue 11, step 5): the production topology as separate processes on this
- * machine — the Temporal server on Postgres (src/temporal/server.ts), two API processes and one, then
+ * machine — the Temporal server on Postgres (src/embedded/temporal-server.ts), two API processes and one, then
  * two, worker processes (each exactly what `npm run api` / `npm run worker` execs) — and the
  * deliveries a second each way: a burst of `--scaleout-events` events, spread over both APIs, to 10
  * one-endpoint tenants. Postgres is DATABASE_URL's, else an embedded one in a temp dir. CPU per role
@@ -16,9 +16,9 @@ import { Client, Connection } from '@temporalio/client';
 import { Agent } from 'undici';
 import { loadConfig } from '../src/config';
 import { migrate } from '../src/db/pool';
-import { freePort, startEmbeddedPostgres } from '../src/embedded-postgres';
-import { startTemporalServer, type TemporalServer } from '../src/temporal/server';
-import { obtainTool } from '../src/temporal/tools';
+import { freePort, startEmbeddedPostgres } from '../src/embedded/postgres';
+import { startTemporalServer, type TemporalServer } from '../src/embedded/temporal-server';
+import { obtainTool } from '../src/embedded/tools';
 import { processTree } from './procs';
 import { Receivers } from './receivers';
 import { endpointGroup, postEvent, settle, summarize, type Ctx, type Options, type ScenarioResult, type Sent } from './scenarios';

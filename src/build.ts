@@ -4,7 +4,7 @@
  */
 import { cpSync } from 'node:fs';
 import { join } from 'node:path';
-import { DIST_DIR, PACKAGE_ROOT } from './paths';
+import { DIST_DIR, PACKAGE_ROOT } from './lib/paths';
 import { buildWorkflowBundles } from './temporal/workflow-bundle';
 
 cpSync(join(PACKAGE_ROOT, 'src', 'db', 'migrations'), join(DIST_DIR, 'src', 'db', 'migrations'), { recursive: true });

@@ -2,8 +2,8 @@ import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { parseDuration } from './duration';
-import { parseEncryptionKey, type EncryptionKey } from './secret-box';
+import { parseDuration } from './lib/duration';
+import { parseEncryptionKey, type EncryptionKey } from './secrets/secret-box';
 
 /**
  * Every setting hookflow reads, parsed and checked once at start (the contract's "Configuration" table).
@@ -243,7 +243,7 @@ const envSchema = z.object({
   }),
   OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: optionalText,
   OTEL_EXPORTER_OTLP_PROTOCOL: optionalText,
-  // Where `npm start` and `npm run temporal|tctl` find the Temporal CLI and tctl (src/temporal/tools.ts).
+  // Where `npm start` and `npm run temporal|tctl` find the Temporal CLI and tctl (src/embedded/tools.ts).
   TEMPORAL_CLI_PATH: optionalText,
   TCTL_PATH: optionalText,
   TEMPORAL_SERVER_PATH: optionalText,
@@ -284,7 +284,7 @@ export type Config = {
     metricsAddress: string | undefined;
     /**
      * What `hookflow start` embeds when TEMPORAL_ADDRESS is unset: `dev` is `temporal server start-dev` on
-     * SQLite (one process, with the UI); `server` is the Temporal server on Postgres (src/temporal/server.ts).
+     * SQLite (one process, with the UI); `server` is the Temporal server on Postgres (src/embedded/temporal-server.ts).
      */
     engine: 'dev' | 'server';
     /** The embedded engine's Prometheus `/metrics` port on 127.0.0.1; 0 = none. */
@@ -322,7 +322,7 @@ export type Config = {
   /** Requests per second per API key and API process; 0 = no limit. */
   ingestRateLimit: number;
   allowPrivateNetwork: boolean;
-  /** Signing secrets at rest (src/secret-box.ts): `key` seals and opens, `oldKeys` only open. No key = plaintext. */
+  /** Signing secrets at rest (src/secrets/secret-box.ts): `key` seals and opens, `oldKeys` only open. No key = plaintext. */
   encryption: {
     key: EncryptionKey | undefined;
     oldKeys: EncryptionKey[];
@@ -339,12 +339,12 @@ export type Config = {
     frameAncestors: string;
   };
   logLevel: string;
-  /** OpenTelemetry tracing (src/tracing.ts): off without an endpoint. */
+  /** OpenTelemetry tracing (src/observability/tracing.ts): off without an endpoint. */
   tracing: {
     endpoint: string | undefined;
     protocol: (typeof OTLP_PROTOCOLS)[number];
   };
-  /** The Temporal CLI and tctl: an explicit path, else PATH, else the cache dir (src/temporal/tools.ts). */
+  /** The Temporal CLI and tctl: an explicit path, else PATH, else the cache dir (src/embedded/tools.ts). */
   tools: {
     paths: Record<'temporal' | 'tctl' | 'temporal-server' | 'temporal-sql-tool', string | undefined>;
     /** The Temporal server's Postgres schemas (schema/postgresql/v12); unset = in Go's module cache. */

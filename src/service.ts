@@ -1,7 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import type { WorkflowBundleOption } from '@temporalio/worker';
@@ -9,18 +7,14 @@ import { createApp } from './api/app';
 import { ConfigError, type Config } from './config';
 import { useSecretBox } from './db/endpoints';
 import { createPool, migrate } from './db/pool';
-import { freePort, startEmbeddedPostgres } from './embedded-postgres';
-import type { Logger } from './logger';
-import { createMetrics } from './metrics';
-import { createSecretBox } from './secret-box';
-import { supervise, type EmbeddedProcess } from './supervisor';
-import { startDevServer, startSdkDevServer } from './temporal/dev-server';
-import { startTemporalServer } from './temporal/server';
+import { startEmbeddedPostgres, startEmbeddedTemporal } from './embedded';
+import type { Logger } from './observability/logger';
+import { createMetrics } from './observability/metrics';
+import { createSecretBox } from './secrets/secret-box';
 import { ensureRetentionSchedule } from './temporal/retention-schedule';
-import { obtainTool } from './temporal/tools';
 import { startReconciler } from './temporal/reconciler';
 import { createDeliveryWorker } from './temporal/worker';
-import { flushTracing, startTracing } from './tracing';
+import { flushTracing, startTracing } from './observability/tracing';
 
 export type Role = 'api' | 'worker';
 
@@ -75,10 +69,9 @@ export async function startService(config: Config, o: ServiceOptions): Promise<S
     let databaseUrl = config.databaseUrl;
     if (!databaseUrl) {
       if (!o.embedded) throw new ConfigError('DATABASE_URL must be set for this role (only `hookflow start` embeds Postgres).');
-      const port = await freePort();
-      const embedded = await supervise({ name: 'Postgres', ...supervision, start: () => startEmbeddedPostgres(join(dataDir, 'postgres'), log, port) });
+      const embedded = await startEmbeddedPostgres(dataDir, supervision);
       stops.push(() => embedded.stop());
-      databaseUrl = embedded.current().url;
+      databaseUrl = embedded.url;
     }
     await migrate(databaseUrl, log);
     const engineDatabaseUrl = databaseUrl;
@@ -87,14 +80,10 @@ export async function startService(config: Config, o: ServiceOptions): Promise<S
     let temporalUiUrl: string | undefined;
     if (!temporalAddress) {
       if (!o.embedded) throw new ConfigError('TEMPORAL_ADDRESS must be set for this role (only `hookflow start` embeds Temporal).');
-      const server = await supervise({
-        name: config.temporal.engine === 'server' ? 'Temporal server' : 'Temporal dev server',
-        ...supervision,
-        start: () => (config.temporal.engine === 'server' ? startServerEngine(config, dataDir, engineDatabaseUrl, log) : startDevEngine(config, dataDir, log)),
-      });
+      const server = await startEmbeddedTemporal(config, dataDir, engineDatabaseUrl, supervision);
       stops.push(() => server.stop());
-      temporalAddress = server.current().address;
-      temporalUiUrl = server.current().uiUrl;
+      temporalAddress = server.address;
+      temporalUiUrl = server.uiUrl;
     }
 
     const db = createPool(databaseUrl, config.databasePoolSize);
@@ -144,43 +133,6 @@ export async function startService(config: Config, o: ServiceOptions): Promise<S
   }
 }
 
-/** TEMPORAL_ENGINE=dev (the default): `temporal server start-dev` on SQLite, with its UI. */
-async function startDevEngine(config: Config, dataDir: string, log: Logger): Promise<EmbeddedProcess & { address: string; uiUrl?: string }> {
-  const binary = await obtainTool('temporal', config.tools, log);
-  const serverOptions = {
-    dataDir: join(dataDir, 'temporal'), port: config.temporal.devPort, uiPort: config.temporal.uiPort, namespace: config.temporal.namespace, log,
-    metricsPort: config.temporal.engineMetricsPort,
-    dynamicConfig: config.temporal.dynamicConfig,
-    sqlitePragmas: config.temporal.sqlitePragmas,
-  };
-  if (!binary) log.warn('no Temporal CLI and no Go: downloading the dev server through the Temporal SDK');
-  return binary
-    ? startDevServer({ binary, ...serverOptions })
-    : startSdkDevServer({ executable: { type: 'cached-download' }, ...serverOptions });
-}
-
-/** TEMPORAL_ENGINE=server: the Temporal server on the same Postgres as hookflow (src/temporal/server.ts). */
-async function startServerEngine(config: Config, dataDir: string, databaseUrl: string, log: Logger): Promise<EmbeddedProcess & { address: string; uiUrl?: string }> {
-  const binary = await obtainTool('temporal-server', config.tools, log);
-  const sqlTool = binary && (await obtainTool('temporal-sql-tool', config.tools, log));
-  if (!binary || !sqlTool) {
-    throw new ConfigError('TEMPORAL_ENGINE=server needs Go to build the Temporal server once, or TEMPORAL_SERVER_PATH and TEMPORAL_SQL_TOOL_PATH (with TEMPORAL_SCHEMA_DIR) pointing at a build of it.');
-  }
-  return startTemporalServer({
-    binary,
-    sqlTool,
-    dataDir: join(dataDir, 'temporal-server'),
-    postgresUrl: databaseUrl,
-    tools: config.tools,
-    port: config.temporal.devPort,
-    namespace: config.temporal.namespace,
-    historyShards: config.temporal.historyShards,
-    metricsPort: config.temporal.engineMetricsPort,
-    dynamicConfig: config.temporal.dynamicConfig,
-    log,
-  });
-}
-
 /**
  * Requests Node's HTTP parser refuses before Express sees them (headers over 16 KiB, malformed request
  * lines) still get the contract's error shape.
@@ -205,17 +157,4 @@ function closeServer(server: Server): Promise<void> {
     server.closeIdleConnections();
     setTimeout(() => server.closeAllConnections(), 2_000).unref();
   });
-}
-
-/**
- * `hookflow start` without API_KEYS: one key is generated, kept in the data dir (readable by its owner
- * only) and reused on later starts. Returns the key and whether it is new, so it is printed only once.
- */
-export function embeddedApiKey(dataDir: string): { key: string; created: boolean; path: string } {
-  const path = join(resolve(dataDir), 'api-key');
-  if (existsSync(path)) return { key: readFileSync(path, 'utf8').trim(), created: false, path };
-  mkdirSync(resolve(dataDir), { recursive: true });
-  const key = `hf_${randomBytes(24).toString('base64url')}`;
-  writeFileSync(path, `${key}\n`, { mode: 0o600 });
-  return { key, created: true, path };
 }

@@ -1,5 +1,3 @@
-import type { Outcome } from '../activities/attempt';
-
 /** What the workflows and the activities exchange. Plain data: it is recorded in workflow history. */
 
 export type MessageWorkflowInput = {
@@ -62,6 +60,16 @@ export type DeliverInput = {
 export type RunClaim = { runId: string; claimedAt: number };
 
 export type FirstAttemptInput = { messageId: string; endpointId: string; run: RunClaim };
+
+/**
+ * What one step of a delivery came to. `retry` carries the delay before the next attempt when it is not
+ * Temporal's own backoff (an endpoint's schedule, a receiver's Retry-After, a rate-limit slot), and
+ * `attempted: false` when no POST was made (waiting for a rate-limit slot is never an attempt).
+ */
+export type Outcome =
+  | { kind: 'succeeded' }
+  | { kind: 'retry'; failureType: string; reason: string; delayMs: number; attempted: boolean }
+  | { kind: 'failed'; failureType: string; reason: string };
 
 /** What the first attempt came to; with a retry, the plan the retrying activity follows. */
 export type FirstAttemptResult = Exclude<Outcome, { kind: 'retry' }> | (Extract<Outcome, { kind: 'retry' }> & { plan: DeliveryPlan });

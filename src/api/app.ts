@@ -1,4 +1,7 @@
 import express, { type Express, type RequestHandler } from 'express';
+import { loadConfig } from '../config';
+import { createLogger } from '../observability/logger';
+import { createMetrics } from '../observability/metrics';
 import type { ApiDeps } from './deps';
 import { authenticate } from './auth';
 import { attemptRoutes } from './attempts';
@@ -10,6 +13,7 @@ import { ApiError, errorHandler } from './errors';
 import { eventRoutes } from './events';
 import { eventTypeRoutes } from './event-types';
 import { healthRoutes } from './health';
+import { openApiDocument } from './openapi';
 import { keepRawBody } from './payload';
 import { PORTAL_PATH, defaultPortalDir, portalFiles, portalPageRoutes } from './portal-page';
 import { portalSessionRoutes } from './portal-sessions';
@@ -65,3 +69,19 @@ const requireJson: RequestHandler = (req, _res, next) => {
   if (hasBody && !req.is('application/json')) return next(unsupportedMediaType());
   next();
 };
+
+/**
+ * The same document without a running server, for builds (the portal's typed client is generated
+ * from it): routes only declare themselves here, and their handlers, the only users of Postgres and
+ * Temporal, are never called, so those two are left out.
+ */
+export function offlineOpenApiDocument(): object {
+  const deps: ApiDeps = {
+    config: loadConfig({ API_KEYS: 'offline-openapi-document' }),
+    log: createLogger('silent'),
+    metrics: createMetrics(),
+    db: undefined as never,
+    temporal: undefined as never,
+  };
+  return openApiDocument(createApp(deps).routes);
+}

@@ -1,7 +1,7 @@
 import { z } from './zod';
 import { decodeCursor } from '../db/cursor';
-import { EVENT_TYPE, MESSAGE_ID, TENANT_ID } from '../ids';
-import { parseDuration } from '../duration';
+import { EVENT_TYPE, MESSAGE_ID, TENANT_ID } from '../lib/ids';
+import { parseDuration } from '../lib/duration';
 import { ApiError } from './errors';
 
 /** Schema pieces several resources share: ids, paging, durations. */

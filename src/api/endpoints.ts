@@ -5,8 +5,8 @@ import {
   deleteEndpoint, getEndpoint, insertEndpoint, listEndpoints, rotateSecret, updateEndpoint, type EndpointChanges, type EndpointRow,
 } from '../db/endpoints';
 import { countFailedDeliveries, createDeliveries, insertMessage, markWorkflowStarted } from '../db/messages';
-import { formatDuration, parseDuration } from '../duration';
-import { newId } from '../ids';
+import { formatDuration, parseDuration } from '../lib/duration';
+import { newId } from '../lib/ids';
 import { generateSecret, isValidSecret } from '../webhooks/signing';
 import { ipLiteral, isPublicAddress } from '../webhooks/address-guard';
 import { SEARCH_ATTRIBUTES, deliverySearchAttributes, deliveryWorkflowId, recoverWorkflowId } from '../../workflows/ids';

@@ -1,7 +1,7 @@
 import type { ErrorRequestHandler } from 'express';
 import { ServiceError } from '@temporalio/client';
 import type { ZodError } from 'zod';
-import type { Logger } from '../logger';
+import type { Logger } from '../observability/logger';
 import { loggableUrl } from './request-log';
 
 /**

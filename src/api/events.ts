@@ -9,7 +9,7 @@ import {
   deliveryCounts, deliveryPage, getDelivery, deliverySummaries, firstDeliveries, getMessage, insertMessage, listMessages, markWorkflowStarted,
   type DeliveryRow, type DeliverySummary, type MessageRow,
 } from '../db/messages';
-import { newId } from '../ids';
+import { newId } from '../lib/ids';
 import { deliveryWorkflowId, deliverySearchAttributes, messageSearchAttributes, messageWorkflowId, redeliverWorkflowId } from '../../workflows/ids';
 import type { ApiDeps } from './deps';
 import {
@@ -18,7 +18,7 @@ import {
 } from './common';
 import { conflict, notFound, validationFailed } from './errors';
 import { compileSchema } from './event-types';
-import { JsonText } from '../json-text';
+import { JsonText } from '../lib/json-text';
 import { payloadText } from './payload';
 import type { Routes } from './route';
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from './zod';
 import { insertPortalSession, revokePortalSession } from '../db/portal-sessions';
-import { parseDuration } from '../duration';
+import { parseDuration } from '../lib/duration';
 import type { ApiDeps } from './deps';
 import { newPortalToken, portalTokenHash } from './auth';
 import { TenantId, Text, Timestamp } from './common';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pinoHttp } from 'pino-http';
-import type { Logger } from '../logger';
+import type { Logger } from '../observability/logger';
 
 /** An incoming id is kept only when it is a plain token: no spaces, quotes or control characters. */
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:+/=@~-]{1,128}$/;

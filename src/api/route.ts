@@ -4,7 +4,7 @@ import { z, type ZodType } from './zod';
 import type { Db } from '../db/pool';
 import { principalOf, type Principal } from './auth';
 import { ApiError, fromZod } from './errors';
-import { stringifyJson } from '../json-text';
+import { stringifyJson } from '../lib/json-text';
 
 import { checkTenantField, forbidden, tenantOwnership, withOwnTenant, type TenantAccess } from './tenant-scope';
 

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { stringifyJson } from '../json-text';
+import { stringifyJson } from '../lib/json-text';
 import { loadClientConfig, type ClientConfig } from '../config';
 
 /**

@@ -1,15 +1,16 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { offlineOpenApiDocument } from '../api/openapi';
+import { offlineOpenApiDocument } from '../api/app';
 import { isValidSecret } from '../webhooks/signing';
 import { ConfigError, loadConfig, type Config } from '../config';
-import { JsonText } from '../json-text';
+import { JsonText } from '../lib/json-text';
 import { migrate } from '../db/pool';
-import { createLogger, type Logger } from '../logger';
-import { embeddedApiKey, startService, type Role, type Service } from '../service';
-import { schemaDir } from '../temporal/server';
-import { findTool, obtainToolTimed, TOOLS, type ToolName } from '../temporal/tools';
+import { createLogger, type Logger } from '../observability/logger';
+import { embeddedApiKey } from '../embedded';
+import { startService, type Role, type Service } from '../service';
+import { schemaDir } from '../embedded/temporal-server';
+import { findTool, obtainToolTimed, TOOLS, type ToolName } from '../embedded/tools';
 import { callApi } from './client';
 import { listen } from './listen';
 
@@ -40,7 +41,7 @@ program
   .description('Print the OpenAPI document of the HTTP API, without a running server (builds generate typed clients from it)')
   .option('--out <file>', 'write it to this file instead of stdout')
   .action(async (o: { out?: string }) => {
-    const text = `${JSON.stringify(await offlineOpenApiDocument(), null, 2)}\n`;
+    const text = `${JSON.stringify(offlineOpenApiDocument(), null, 2)}\n`;
     if (!o.out) return void process.stdout.write(text);
     await mkdir(dirname(o.out), { recursive: true });
     await writeFile(o.out, text);

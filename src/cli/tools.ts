@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { ConfigError, loadConfig } from '../config';
-import { createLogger } from '../logger';
-import { obtainTool, type ToolName } from '../temporal/tools';
+import { createLogger } from '../observability/logger';
+import { obtainTool, type ToolName } from '../embedded/tools';
 
 /**
  * `npm run temporal -- ARGS` and `npm run tctl -- ARGS`: the project's own binaries, pointed at the

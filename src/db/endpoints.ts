@@ -1,6 +1,6 @@
 import type { Db } from './pool';
 import { page } from './cursor';
-import { createSecretBox, SecretBoxError, type SecretBox } from '../secret-box';
+import { createSecretBox, SecretBoxError, type SecretBox } from '../secrets/secret-box';
 
 /** An endpoint as this module hands it out: `secret` and `previous_secret` are plaintext. */
 export type EndpointRow = {

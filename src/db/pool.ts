@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { fileURLToPath } from 'node:url';
 import { runner } from 'node-pg-migrate';
-import type { Logger } from '../logger';
+import type { Logger } from '../observability/logger';
 
 export type Db = pg.Pool;
 

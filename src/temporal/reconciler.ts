@@ -3,7 +3,7 @@ import { Client, Connection, type WorkflowExecutionInfo } from '@temporalio/clie
 import proto from '@temporalio/proto';
 import type { Db } from '../db/pool';
 import { failRun, failUnclaimed } from '../db/deliveries';
-import type { Logger } from '../logger';
+import type { Logger } from '../observability/logger';
 import { SEARCH_ATTRIBUTES } from '../../workflows/ids';
 
 /** How often the reconciler looks for runs that ended without a word. */

@@ -1,6 +1,6 @@
 import { Client, Connection, ScheduleAlreadyRunning, ScheduleOverlapPolicy, type ScheduleOptionsStartWorkflowAction } from '@temporalio/client';
 import type { Config } from '../config';
-import type { Logger } from '../logger';
+import type { Logger } from '../observability/logger';
 import type { retentionWorkflow } from '../../workflows';
 
 /** `hookflow-retention` for the default task queue; one per task queue, so hookflows sharing a namespace keep apart. */

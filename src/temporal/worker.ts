@@ -2,11 +2,11 @@ import { NativeConnection, Runtime, Worker, type LogLevel, type LogMetadata, typ
 import { createActivities } from '../../activities';
 import { createHttpClient } from '../webhooks/http';
 import type { Config } from '../config';
-import { WORKFLOWS_PATH } from '../paths';
+import { WORKFLOWS_PATH } from '../lib/paths';
 import type { Db } from '../db/pool';
-import type { Logger } from '../logger';
-import type { Metrics } from '../metrics';
-import type { Tracing } from '../tracing';
+import type { Logger } from '../observability/logger';
+import type { Metrics } from '../observability/metrics';
+import type { Tracing } from '../observability/tracing';
 import { prebuiltWorkflowBundle } from './workflow-bundle';
 
 const SDK_LEVELS: Record<string, LogLevel> = { trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR', fatal: 'ERROR', silent: 'ERROR' };
@@ -76,7 +76,7 @@ export async function createDeliveryWorker(o: {
   metrics: Metrics;
   /** Default: dist/'s prebuilt bundle when running compiled, else the workflows bundled now from workflows/. */
   workflowBundle?: WorkflowBundleOption;
-  /** Tracing on (src/tracing.ts): a pre-built `workflowBundle` must then include `tracing.workflowInterceptorModules`. */
+  /** Tracing on (src/observability/tracing.ts): a pre-built `workflowBundle` must then include `tracing.workflowInterceptorModules`. */
   tracing?: Tracing;
 }): Promise<DeliveryWorker> {
   installRuntime(o.log, o.config.temporal.metricsAddress);

@@ -1,8 +1,8 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bundleWorkflowCode, type WorkflowBundleOption } from '@temporalio/worker';
-import { COMPILED, DIST_DIR, WORKFLOWS_PATH } from '../paths';
-import { WORKFLOW_INTERCEPTORS } from '../tracing';
+import { COMPILED, DIST_DIR, WORKFLOWS_PATH } from '../lib/paths';
+import { WORKFLOW_INTERCEPTORS } from '../observability/tracing';
 
 /**
  * Production workers load workflow code bundled once by `npm run build:server`, as samples-typescript's

@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { VERSION } from '../version';
+import { VERSION } from '../lib/version';
 
 /**
  * Standard Webhooks signing (https://www.standardwebhooks.com): the key is the base64 after `whsec_`,

@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
 import { generateSecret } from '../../src/webhooks/signing';
-import { freePort } from '../../src/embedded-postgres';
+import { freePort } from '../../src/embedded/postgres';
 import { Receiver, waitFor } from '../support/receiver';
 import { API_KEY, startTestStack, uniqueTenant, type TestStack } from '../support/stack';
 

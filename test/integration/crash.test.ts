@@ -2,7 +2,7 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, inject } from 'vitest';
-import { freePort } from '../../src/embedded-postgres';
+import { freePort } from '../../src/embedded/postgres';
 import { createTestDatabase } from '../support/database';
 import { killTree, processesOn, startNpm, type HookflowProcess } from '../support/processes';
 import { Receiver, waitFor } from '../support/receiver';

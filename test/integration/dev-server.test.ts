@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, inject } from 'vitest';
 import { Connection } from '@temporalio/client';
-import { freePort } from '../../src/embedded-postgres';
-import { createLogger } from '../../src/logger';
-import { startSdkDevServer } from '../../src/temporal/dev-server';
+import { freePort } from '../../src/embedded/postgres';
+import { createLogger } from '../../src/observability/logger';
+import { startSdkDevServer } from '../../src/embedded/dev-server';
 
 /**
  * The no-Go fallback runs the dev server through the SDK. Here it is handed the CLI we have instead of a

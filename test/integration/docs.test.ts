@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileErrors, validate } from '@readme/openapi-parser';
 import { chromium } from 'playwright-core';
 import { createApp } from '../../src/api/app';
-import { createLogger } from '../../src/logger';
-import { createMetrics } from '../../src/metrics';
+import { createLogger } from '../../src/observability/logger';
+import { createMetrics } from '../../src/observability/metrics';
 import { CHROMIUM_PATH } from '../support/chromium';
 import { startTestStack, type TestStack } from '../support/stack';
 

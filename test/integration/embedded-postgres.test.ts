@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/embedded-postgres';
-import { createLogger } from '../../src/logger';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/embedded/postgres';
+import { createLogger } from '../../src/observability/logger';
 
 /**
  * The embedded Postgres of `hookflow start` on what a crash or a root shell leaves: backends that

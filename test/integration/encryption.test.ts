@@ -3,8 +3,8 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
 import { resealSecrets, useSecretBox } from '../../src/db/endpoints';
-import { createLogger } from '../../src/logger';
-import { EncryptionKey, createSecretBox } from '../../src/secret-box';
+import { createLogger } from '../../src/observability/logger';
+import { EncryptionKey, createSecretBox } from '../../src/secrets/secret-box';
 import { Receiver, waitFor, type Received } from '../support/receiver';
 import { API_KEY, buildEndpoint, buildEvent, startTestStack, uniqueTenant, type TestStack } from '../support/stack';
 

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../src/embedded-postgres';
-import { createLogger } from '../../src/logger';
+import { freePort } from '../../src/embedded/postgres';
+import { createLogger } from '../../src/observability/logger';
 import { Receiver, waitFor } from '../support/receiver';
 import { API_KEY, buildEndpoint, buildEvent, startTestStack, uniqueTenant, type TestStack } from '../support/stack';
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowFailedError } from '@temporalio/client';
-import { EncryptionKey, createSecretBox } from '../../src/secret-box';
+import { EncryptionKey, createSecretBox } from '../../src/secrets/secret-box';
 import { deliveryWorkflowId } from '../../workflows/ids';
 import { receiversClosedAfterEach, waitFor } from '../support/receiver';
 import { buildEndpoint, buildEvent, startTestStack, uniqueTenant, type TestStack } from '../support/stack';

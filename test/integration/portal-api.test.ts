@@ -7,8 +7,8 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/api/app';
 import type { Config } from '../../src/config';
-import { createLogger } from '../../src/logger';
-import { createMetrics } from '../../src/metrics';
+import { createLogger } from '../../src/observability/logger';
+import { createMetrics } from '../../src/observability/metrics';
 import { receiversClosedAfterEach, waitFor } from '../support/receiver';
 import { API_KEY, buildEvent, startTestStack, uniqueTenant, type TestStack } from '../support/stack';
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
-import { createLogger } from '../../src/logger';
+import { createLogger } from '../../src/observability/logger';
 import { PURGE_BATCH } from '../../src/db/retention';
 import { ensureRetentionSchedule, retentionScheduleId } from '../../src/temporal/retention-schedule';
 import { Receiver, waitFor } from '../support/receiver';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { generateSecret } from '../../src/webhooks/signing';
-import { freePort } from '../../src/embedded-postgres';
+import { freePort } from '../../src/embedded/postgres';
 import { processesOn } from '../support/processes';
 import { Receiver, waitFor } from '../support/receiver';
 
@@ -125,7 +125,7 @@ describe('npm start that cannot start', () => {
       expect(fatal?.msg).toBe(`start-up failed: ${sentence}`);
       expect(fatal?.err?.message).toBe(sentence);
       // npm start runs the build: the stack points into dist/.
-      expect(fatal?.err?.stack).toMatch(/dist\/src\/temporal\/dev-server\.js:\d+/);
+      expect(fatal?.err?.stack).toMatch(/dist\/src\/embedded\/dev-server\.js:\d+/);
       // The Postgres it had started is stopped again.
       await waitFor(() => processesOn(dir).length === 0 || undefined, 'no process left on the data dir', 20_000);
     } finally {

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WORKFLOW_BUNDLES } from '../../src/temporal/workflow-bundle';
 import { loadConfig } from '../../src/config';
-import { flushTracing, shutdownTracing, startTracing } from '../../src/tracing';
+import { flushTracing, shutdownTracing, startTracing } from '../../src/observability/tracing';
 import { Receiver, waitFor } from '../support/receiver';
 import { API_KEY, buildEndpoint, buildEvent, startTestStack, uniqueTenant, type TestStack } from '../support/stack';
 import { deliveryWorkflowId } from '../../workflows/ids';

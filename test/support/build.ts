@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { PACKAGE_ROOT } from '../../src/paths';
+import { PACKAGE_ROOT } from '../../src/lib/paths';
 import { WORKFLOW_BUNDLES } from '../../src/temporal/workflow-bundle';
 
 const SOURCES = ['src', 'activities', 'workflows', 'bin', 'package.json', 'tsconfig.json', 'tsconfig.build.json'];

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { startEmbeddedPostgres } from '../../src/embedded-postgres';
-import type { Logger } from '../../src/logger';
+import { startEmbeddedPostgres } from '../../src/embedded/postgres';
+import type { Logger } from '../../src/observability/logger';
 
 export type AdminDatabase = { url: string; stop(): Promise<void> };
 

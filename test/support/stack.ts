@@ -4,7 +4,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { WorkflowBundleOption } from '@temporalio/worker';
 import pg from 'pg';
 import { loadConfig, type Config } from '../../src/config';
-import { createLogger, type Logger } from '../../src/logger';
+import { createLogger, type Logger } from '../../src/observability/logger';
 import { startService } from '../../src/service';
 import { createTestDatabase } from './database';
 

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { jsonDepth, MAX_JSON_DEPTH } from '../../src/api/common';
 import { decodeCursor, encodeCursor, page } from '../../src/db/cursor';
-import { EVENT_TYPE, MESSAGE_ID, newId, TENANT_ID } from '../../src/ids';
+import { EVENT_TYPE, MESSAGE_ID, newId, TENANT_ID } from '../../src/lib/ids';
 
 describe('jsonDepth', () => {
   it.each([

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { formatDuration, parseDuration } from '../../src/duration';
+import { formatDuration, parseDuration } from '../../src/lib/duration';
 
 describe('parseDuration', () => {
   it.each([

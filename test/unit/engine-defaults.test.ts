@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ENGINE_DYNAMIC_CONFIG, engineDynamicConfig } from '../../src/temporal/engine-defaults';
+import { ENGINE_DYNAMIC_CONFIG, engineDynamicConfig } from '../../src/embedded/engine-defaults';
 
 describe("the embedded engines' dynamic config", () => {
   it('starts from the measured defaults', () => {

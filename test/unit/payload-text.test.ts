@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { JsonText, stringifyJson } from '../../src/json-text';
+import { JsonText, stringifyJson } from '../../src/lib/json-text';
 import { keepRawBody, payloadText } from '../../src/api/payload';
 
 function payloadOf(body: string, charset = 'utf-8'): string {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import { describe, it, expect } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config';
-import { EncryptionKey, SecretBoxError, createSecretBox, parseEncryptionKey } from '../../src/secret-box';
+import { EncryptionKey, SecretBoxError, createSecretBox, parseEncryptionKey } from '../../src/secrets/secret-box';
 
 const newKey = () => new EncryptionKey(randomBytes(32));
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`;

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
-import { createLogger } from '../../src/logger';
-import { supervise, type EmbeddedProcess } from '../../src/supervisor';
+import { createLogger } from '../../src/observability/logger';
+import { supervise, type EmbeddedProcess } from '../../src/embedded/supervisor';
 
 /** A stand-in for a server process: `die()` ends it as a SIGKILL would. */
 function fakeProcess() {

@@ -1,7 +1,7 @@
 import { ROOT_CONTEXT, context, createContextKey, propagation, trace } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config';
-import { startTracing } from '../../src/tracing';
+import { startTracing } from '../../src/observability/tracing';
 
 /** Without OTEL_EXPORTER_OTLP_ENDPOINT, tracing is off and leaves OpenTelemetry's globals alone. */
 describe('startTracing', () => {

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type ReplayResult } from '@temporalio/worker';
-import { WORKFLOWS_PATH } from '../../src/paths';
+import { WORKFLOWS_PATH } from '../../src/lib/paths';
 import * as workflows from '../../workflows';
 
 /**

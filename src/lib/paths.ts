@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 export const COMPILED = import.meta.url.endsWith('.js');
 
 /** The package root, where package.json is. */
-export const PACKAGE_ROOT = fileURLToPath(new URL(COMPILED ? '../../' : '../', import.meta.url));
+export const PACKAGE_ROOT = fileURLToPath(new URL(COMPILED ? '../../../' : '../../', import.meta.url));
 
 /** What `npm run build:server` writes: the compiled code and the prebuilt workflow bundles. */
 export const DIST_DIR = join(PACKAGE_ROOT, 'dist');

@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import type { Logger } from './logger';
+import type { Logger } from '../observability/logger';
 
 /**
  * A server process `hookflow start` runs for itself (Postgres, the Temporal dev server, the Temporal

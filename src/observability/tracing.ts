@@ -15,9 +15,9 @@ import {
 } from '@temporalio/interceptors-opentelemetry';
 import type { WorkerOptions } from '@temporalio/worker';
 import type { WorkflowInfo } from '@temporalio/workflow';
-import type { Config } from './config';
+import type { Config } from '../config';
 import type { Logger } from './logger';
-import { VERSION } from './version';
+import { VERSION } from '../lib/version';
 
 /**
  * The workflow half of Temporal's OpenTelemetry interceptors: runs inside the workflow sandbox, so it is

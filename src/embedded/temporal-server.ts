@@ -9,8 +9,8 @@ import { Connection } from '@temporalio/client';
 import pg from 'pg';
 import { msToTs } from '@temporalio/common';
 import { SEARCH_ATTRIBUTES } from '../../workflows/ids';
-import { freePort } from '../embedded-postgres';
-import type { Logger } from '../logger';
+import { freePort } from './postgres';
+import type { Logger } from '../observability/logger';
 import { TEMPORAL_SERVER_VERSION, findGo, type ToolsConfig } from './tools';
 import { engineDynamicConfig } from './engine-defaults';
 

