@@ -6,9 +6,11 @@ import type { Logger } from '../src/observability/logger';
 import { disableEndpoint, getEndpoint, noteAttemptOutcome, reserveDeliverySlot, type EndpointRow } from '../src/db/endpoints';
 import { getMessageForDelivery } from '../src/db/messages';
 import {
-  claimDelivery, failDelivery, holdSlot, ownedDelivery, recordAttempt, type DeliveryTarget, type RunClaim,
+  claimDelivery, failDelivery, holdSlot, ownedDelivery, recordAttempt, type DeliveryTarget, type OwnedDelivery, type RunClaim,
 } from '../src/db/deliveries';
+import { putBack, queueOf } from '../src/db/queues';
 import { newId } from '../src/lib/ids';
+import { createTurns, type StartDelivery } from '../src/ordering/turns';
 import { SecretBoxError } from '../src/secrets/secret-box';
 import { classify } from '../src/webhooks/classify';
 import type { HttpClient } from '../src/webhooks/http';
@@ -25,6 +27,8 @@ export type AttemptDeps = {
   onAttempt?: (a: { status: 'succeeded' | 'failed'; durationMs: number; failureType?: string; latencyMs?: number }) => void;
   onEndpointDisabled?: (endpointId: string, reason: 'gone' | 'failing') => void;
   tracer?: Tracer;
+  /** Starts the run of a FIFO delivery given its queue's turn; without it the reconciler's sweep starts it. */
+  startDelivery?: StartDelivery;
 };
 
 /** A rate-limited attempt waits in place for a slot up to this long; a later slot is held and the attempt deferred. */
@@ -38,6 +42,7 @@ export const MAX_SLOT_WAIT_MS = 5_000;
  */
 export function createAttempt(deps: AttemptDeps) {
   const { db, config } = deps;
+  const turns = createTurns({ db, start: deps.startDelivery, log: deps.log });
 
   /** The retry policy of a delivery to this endpoint (the defaults when it is gone). */
   function planFor(endpoint: Pick<EndpointRow, 'retry_schedule_ms' | 'rate_limit_per_second'> | undefined): DeliveryPlan {
@@ -112,14 +117,26 @@ export function createAttempt(deps: AttemptDeps) {
     run: RunClaim | null,
     o: { claim: boolean; plan?: DeliveryPlan; heldSlotAt?: number },
   ): Promise<{ outcome: Outcome; plan?: DeliveryPlan }> {
-    if (run && o.claim && !(await claimDelivery(db, target, run))) {
-      return { outcome: { kind: 'failed', failureType: 'Superseded', reason: 'a newer run of this delivery owns it' } };
-    }
+    if (run && o.claim && !(await claimDelivery(db, target, run))) return { outcome: await refused(target) };
     const [loaded, owned] = await Promise.all([load(target), run ? ownedDelivery(db, target, run) : undefined]);
     if (run && !owned) return { outcome: { kind: 'failed', failureType: 'Superseded', reason: 'a newer run of this delivery owns it' } };
+    const queue = owned?.queueKey != null ? { endpointId: target.endpointId, orderingKey: owned.queueKey } : undefined;
+    // A FIFO delivery whose run already recorded its end (this step runs again after a worker died) must not
+    // POST again: the next message of its queue may have arrived since. The turn is handed on (again).
+    if (queue && owned!.status !== 'pending') {
+      await turns.handOn(queue, { ensure: true });
+      return { outcome: recorded(owned!) };
+    }
     const closed = gate(target, loaded);
     if (closed) {
-      if (closed.kind === 'failed') await failDelivery(db, target, run, closed.reason);
+      if (closed.kind === 'failed') {
+        // Disabling an endpoint holds its queue: a head not yet attempted waits at the front instead of failing.
+        if (queue && run && closed.failureType === 'EndpointDisabled' && owned!.attempts === 0 && (await putBack(db, target, run.runId))) {
+          return { outcome: { ...closed, reason: `${closed.reason}; its FIFO queue is held and this message waits at its front` } };
+        }
+        await failDelivery(db, target, run, closed.reason);
+        if (queue) await turns.handOn(queue);
+      }
       return { outcome: closed };
     }
     const endpoint = loaded.endpoint as EndpointRow;
@@ -191,10 +208,31 @@ export function createAttempt(deps: AttemptDeps) {
       latencyMs: outcome.kind === 'succeeded' ? Date.now() - message.created_at.getTime() : undefined,
     });
     deps.log.debug({ ...target, attempt: number, statusCode, durationMs: result.durationMs, outcome: outcome.kind }, 'delivery attempt');
+    // Ended, and recorded as ended: the next message of a FIFO queue may go (after a 410, the endpoint is
+    // disabled by now and the queue is held).
+    if (queue && outcome.kind !== 'retry') await turns.handOn(queue);
     return { outcome, plan };
   }
 
-  return { attempt, planFor };
+  /** Why a run may not claim its row: a newer run owns it, or (FIFO) the delivery does not hold its queue's turn. */
+  async function refused(target: DeliveryTarget): Promise<Outcome> {
+    if (await queueOf(db, target)) {
+      return {
+        kind: 'failed',
+        failureType: 'NotItsTurn',
+        reason: 'a FIFO delivery runs only while it holds its queue\'s turn; it has ended, waits in its queue, or another run holds the turn (redeliver it through the API)',
+      };
+    }
+    return { kind: 'failed', failureType: 'Superseded', reason: 'a newer run of this delivery owns it' };
+  }
+
+  return { attempt, planFor, turns };
+}
+
+/** What a run's delivery came to, as its row recorded it. */
+function recorded(owned: OwnedDelivery): Outcome {
+  if (owned.status === 'succeeded') return { kind: 'succeeded' };
+  return { kind: 'failed', failureType: 'DeliveryEnded', reason: owned.failureReason ?? 'failed' };
 }
 
 function flatHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {

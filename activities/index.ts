@@ -1,7 +1,9 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { getEndpoint, matchingEndpointIds, reserveDeliverySlot } from '../src/db/endpoints';
-import { createDeliveries, deliveryPage, failedDeliveries, resetDeliveries, type FailedDelivery } from '../src/db/messages';
+import { getEndpoint, reserveDeliverySlot } from '../src/db/endpoints';
+import { deliveryPage, failedDeliveries, resetDeliveries, type FailedDelivery } from '../src/db/messages';
 import { failDelivery } from '../src/db/deliveries';
+import { queueOf, queuesOfMessage, requeueFailed } from '../src/db/queues';
+import { routeMessagePage } from '../src/db/routing';
 import { purgeMessagesBefore, type PurgeCounts } from '../src/db/retention';
 import type {
   DeliverInput, DeliveryPlan, FailDeliveryInput, FirstAttemptInput, FirstAttemptResult, MessageWorkflowInput, RecoverWorkflowInput,
@@ -16,13 +18,18 @@ const PAGE = 500;
 
 export function createActivities(deps: ActivityDeps) {
   const { db, log } = deps;
-  const { attempt, planFor } = createAttempt(deps);
+  const { attempt, planFor, turns } = createAttempt(deps);
   return {
-    /** One page of the endpoints a message goes to; their deliveries are recorded as pending. */
+    /**
+     * One page of the endpoints a message goes to; their deliveries are recorded as pending. The workflow
+     * starts the unordered ones; a FIFO one waits in its queue, which starts it when its turn comes (now, if
+     * the queue was idle). Once routed, the message stops holding back FIFO queues that waited for it.
+     */
     async resolveEndpoints(input: MessageWorkflowInput): Promise<{ endpointIds: string[]; nextAfterSeq?: string }> {
-      const page = await matchingEndpointIds(db, { ...input, limit: PAGE });
-      await createDeliveries(db, input.messageId, page.ids);
-      return { endpointIds: page.ids, nextAfterSeq: page.lastSeq };
+      const page = await routeMessagePage(db, { ...input, limit: PAGE });
+      if (page.fifo.length > 0) await turns.handOnAll(page.fifo.map((endpointId) => ({ endpointId, orderingKey: page.orderingKey })));
+      if (page.routed && page.tenantHasFifo) await turns.routed(input.messageId);
+      return { endpointIds: page.unordered, nextAfterSeq: page.nextAfterSeq };
     },
 
     /**
@@ -53,9 +60,14 @@ export function createActivities(deps: ActivityDeps) {
       throwUnlessSucceeded(outcome);
     },
 
-    /** Ends a run's delivery as failed with the reason, unless it already ended (the attempt recorded it). */
+    /**
+     * Ends a run's delivery as failed with the reason, unless it already ended (the attempt recorded it); on
+     * a FIFO endpoint the queue's turn passes on (again, when this runs twice).
+     */
     async failDelivery({ run, reason, ...target }: FailDeliveryInput): Promise<void> {
       await failDelivery(db, target, run, reason);
+      const queue = await queueOf(db, target);
+      if (queue) await turns.handOn(queue, { ensure: true });
     },
 
     /** Version 1 only: the plan of a run that predates firstAttempt. */
@@ -75,20 +87,30 @@ export function createActivities(deps: ActivityDeps) {
 
     /** Version 1 only: a page of failed deliveries, marked pending again before their redelivery starts. */
     async recoverPage(input: RecoverWorkflowInput): Promise<FailedDelivery[]> {
+      await turns.handOnAll(await requeueFailed(db, input));
       const page = await failedDeliveries(db, { ...input, limit: PAGE });
       if (page.length > 0) await resetDeliveries(db, input.endpointId, page.map((d) => d.messageId));
       return page;
     },
 
-    /** One page of an endpoint's failed deliveries in the window; each new run claims its row itself. */
+    /**
+     * One page of an endpoint's failed unordered deliveries in the window; each new run claims its row itself.
+     * The FIFO ones are first queued again, all at once and in their messages' order, behind those waiting;
+     * a repeat finds them pending (or failed again after the window) and queues none twice.
+     */
     async failedDeliveriesPage(input: RecoverWorkflowInput): Promise<FailedDelivery[]> {
+      await turns.handOnAll(await requeueFailed(db, input));
       return failedDeliveries(db, { ...input, limit: PAGE });
     },
 
-    /** One page of a message's deliveries (their endpoints), for a redelivery to all of them. */
+    /**
+     * One page of a message's unordered deliveries (their endpoints), for a redelivery to all of them. Its
+     * FIFO deliveries were queued again by the API; the first page moves their queues on.
+     */
     async messageDeliveriesPage(input: RedeliverWorkflowInput): Promise<{ endpointIds: string[] }> {
+      if (!input.afterEndpointId) await turns.handOnAll(await queuesOfMessage(db, input.messageId));
       // deliveryPage reads one row past the limit for its cursor; a full page makes the workflow continue.
-      const rows = await deliveryPage(db, { messageId: input.messageId, afterEndpointId: input.afterEndpointId, limit: PAGE });
+      const rows = await deliveryPage(db, { messageId: input.messageId, afterEndpointId: input.afterEndpointId, limit: PAGE, unorderedOnly: true });
       return { endpointIds: rows.slice(0, PAGE).map((d) => d.endpoint_id) };
     },
 

@@ -5,6 +5,10 @@ import {
   deleteEndpoint, getEndpoint, insertEndpoint, listEndpoints, rotateSecret, updateEndpoint, type EndpointChanges, type EndpointRow,
 } from '../db/endpoints';
 import { countFailedDeliveries, createDeliveries, insertMessage, markWorkflowStarted } from '../db/messages';
+import { dropQueuesOf } from '../db/queues';
+import { createTurns } from '../ordering/turns';
+import { deliveryStarter } from '../temporal/delivery-starter';
+import { queueRoutes } from './queues';
 import { formatDuration, parseDuration } from '../lib/duration';
 import { newId } from '../lib/ids';
 import { generateSecret, isValidSecret } from '../webhooks/signing';
@@ -59,6 +63,9 @@ const EndpointFields = {
   rateLimitPerSecond: z.number().int().min(1).max(100_000).nullable(),
   retrySchedule: z.array(Duration).min(1).max(20).nullable().openapi({ description: 'Replaces the exponential default: ["10s","100s"] = three attempts.' }),
   metadata: Metadata,
+  ordering: z.enum(['unordered', 'fifo']).openapi({
+    description: '"fifo": messages one at a time, in the order they were accepted (per orderingKey); a change applies to messages accepted after it. Default "unordered".',
+  }),
 };
 
 const EndpointCreate = z
@@ -74,6 +81,7 @@ const EndpointCreate = z
     rateLimitPerSecond: EndpointFields.rateLimitPerSecond.optional(),
     retrySchedule: EndpointFields.retrySchedule.optional(),
     metadata: EndpointFields.metadata.optional(),
+    ordering: EndpointFields.ordering.optional(),
   })
   .strict();
 
@@ -93,6 +101,7 @@ const Endpoint = z
     rateLimitPerSecond: z.number().int().nullable(),
     retrySchedule: z.array(z.string()).nullable(),
     metadata: z.record(z.string(), z.unknown()),
+    ordering: z.enum(['unordered', 'fifo']),
     createdAt: Timestamp,
     updatedAt: Timestamp,
   })
@@ -123,12 +132,19 @@ function endpointJson(e: EndpointRow) {
     rateLimitPerSecond: e.rate_limit_per_second,
     retrySchedule: e.retry_schedule_ms?.map(formatDuration) ?? null,
     metadata: e.metadata,
+    ordering: e.ordering,
     createdAt: e.created_at.toISOString(),
     updatedAt: e.updated_at.toISOString(),
   };
 }
 
-export function endpointRoutes(routes: Routes, { db, temporal, config }: ApiDeps): void {
+/** Queues a PATCH that enables an endpoint resumes at once; the reconciler's sweep resumes any others within seconds. */
+const RESUME_AT_ONCE = 100;
+
+export function endpointRoutes(routes: Routes, deps: ApiDeps): void {
+  const { db, temporal, config } = deps;
+  const turns = createTurns({ db, start: deliveryStarter(temporal, config.temporal.taskQueue), log: deps.log });
+
   /** SSRF guard at create time for IP literals; names are checked when each attempt connects. */
   function checkReachable(url: string | undefined): void {
     if (url === undefined || config.allowPrivateNetwork) return;
@@ -169,6 +185,7 @@ export function endpointRoutes(routes: Routes, { db, temporal, config }: ApiDeps
         rateLimitPerSecond: body.rateLimitPerSecond ?? null,
         retryScheduleMs: body.retrySchedule?.map((d) => parseDuration(d)!) ?? null,
         metadata: body.metadata ?? {},
+        ordering: body.ordering ?? 'unordered',
       });
       return { status: 201, body: endpointJson(endpoint) };
     },
@@ -204,7 +221,7 @@ export function endpointRoutes(routes: Routes, { db, temporal, config }: ApiDeps
     path: '/endpoints/:id',
     tag: 'Endpoints',
     tenant: { access: 'write', scope: 'endpoint' },
-    summary: 'Change some fields of an endpoint; re-enabling clears the reason it was disabled',
+    summary: 'Change some fields of an endpoint; re-enabling clears the reason it was disabled and resumes its FIFO queues',
     params: IdParams,
     body: EndpointPatch,
     responses: { 200: { description: 'The endpoint.', schema: Endpoint }, 404: { description: 'No such endpoint.' } },
@@ -217,6 +234,7 @@ export function endpointRoutes(routes: Routes, { db, temporal, config }: ApiDeps
       delete (changes as { retrySchedule?: unknown }).retrySchedule;
       const endpoint = await updateEndpoint(db, params.id, changes);
       if (!endpoint) throw notFound('endpoint');
+      if (body.disabled === false) await turns.resumeEndpoint(endpoint.id, RESUME_AT_ONCE);
       return { status: 200, body: endpointJson(endpoint) };
     },
   });
@@ -231,6 +249,8 @@ export function endpointRoutes(routes: Routes, { db, temporal, config }: ApiDeps
     responses: { 204: { description: 'Deleted.' }, 404: { description: 'No such endpoint.' } },
     handler: async ({ params }) => {
       if (!(await deleteEndpoint(db, params.id))) throw notFound('endpoint');
+      // Deliveries waiting in its FIFO queues have no run to end them: they fail now.
+      await dropQueuesOf(db, params.id);
       return { status: 204 };
     },
   });
@@ -277,7 +297,8 @@ export function endpointRoutes(routes: Routes, { db, temporal, config }: ApiDeps
       const type = body.type ?? 'hookflow.test';
       const payloadJson = JSON.stringify(body.payload ?? { message: 'This is a test event from hookflow.' });
       if (byteLength(payloadJson) > config.maxPayloadBytes) throw payloadTooLarge(config.maxPayloadBytes);
-      const { row } = await insertMessage(db, { id: newId('msg'), tenantId: endpoint.tenant_id, eventType: type, payloadJson, channels: [] });
+      // Not routed, and not queued on a FIFO endpoint: a test checks the endpoint now, beside its queue.
+      const { row } = await insertMessage(db, { id: newId('msg'), tenantId: endpoint.tenant_id, eventType: type, payloadJson, channels: [], routed: true });
       await createDeliveries(db, row.id, [endpoint.id]);
       await temporal.workflow.start('deliveryWorkflow', {
         taskQueue: config.temporal.taskQueue,
@@ -315,4 +336,6 @@ export function endpointRoutes(routes: Routes, { db, temporal, config }: ApiDeps
       return { status: 202, body: { count } };
     },
   });
+
+  queueRoutes(routes, deps, load);
 }

@@ -11,11 +11,20 @@ export type RunClaim = { runId: string; claimedAt: number };
 
 export type DeliveryTarget = { messageId: string; endpointId: string };
 
-export type OwnedDelivery = { attempts: number; slotAt: number | null; status: 'pending' | 'succeeded' | 'failed' };
+export type OwnedDelivery = {
+  attempts: number;
+  slotAt: number | null;
+  status: 'pending' | 'succeeded' | 'failed';
+  failureReason: string | null;
+  /** A FIFO delivery's queue key (its message's orderingKey, '' for none); null for an unordered one. */
+  queueKey: string | null;
+};
 
 /**
  * Makes `run` the owner of the row (creating it when a redelivery targets an endpoint the message never
- * went to): pending, no attempts yet. Returns false when a newer run already owns it.
+ * went to): pending, no attempts yet. Returns false when a newer run already owns it, or, for a FIFO
+ * delivery, when it does not hold its queue's turn (src/db/queues.ts): a run started twice, or after its
+ * delivery ended, never jumps the queue.
  */
 export async function claimDelivery(db: Db, d: DeliveryTarget, run: RunClaim): Promise<boolean> {
   // The second EXISTS reads the row as it was before this statement: the same run claiming again (its
@@ -28,7 +37,9 @@ export async function claimDelivery(db: Db, d: DeliveryTarget, run: RunClaim): P
          run_id = EXCLUDED.run_id, claimed_at = EXCLUDED.claimed_at, status = 'pending', attempts = 0,
          last_status_code = NULL, last_attempt_at = NULL, next_attempt_at = NULL, failure_reason = NULL, slot_at = NULL,
          updated_at = now()
-       WHERE d.claimed_at IS NULL OR d.claimed_at < EXCLUDED.claimed_at
+       WHERE (d.claimed_at IS NULL OR d.claimed_at < EXCLUDED.claimed_at)
+         AND (d.queue_key IS NULL OR (d.status = 'pending' AND EXISTS (
+           SELECT 1 FROM fifo_queues q WHERE q.endpoint_id = d.endpoint_id AND q.ordering_key = d.queue_key AND q.head_message_id = d.message_id)))
        RETURNING 1
      )
      SELECT EXISTS (SELECT 1 FROM claimed)
@@ -40,13 +51,15 @@ export async function claimDelivery(db: Db, d: DeliveryTarget, run: RunClaim): P
 
 /** The row as `run` sees it, or undefined when another run owns it now. */
 export async function ownedDelivery(db: Db, d: DeliveryTarget, run: RunClaim): Promise<OwnedDelivery | undefined> {
-  const { rows } = await db.query<{ attempts: number; slot_ms: string | null; status: OwnedDelivery['status'] }>(
-    `SELECT attempts, status, floor(EXTRACT(EPOCH FROM slot_at) * 1000)::bigint AS slot_ms
+  const { rows } = await db.query<{ attempts: number; slot_ms: string | null; status: OwnedDelivery['status']; failure_reason: string | null; queue_key: string | null }>(
+    `SELECT attempts, status, floor(EXTRACT(EPOCH FROM slot_at) * 1000)::bigint AS slot_ms, failure_reason, queue_key
      FROM deliveries WHERE message_id = $1 AND endpoint_id = $2 AND run_id = $3`,
     [d.messageId, d.endpointId, run.runId],
   );
   const row = rows[0];
-  return row && { attempts: row.attempts, status: row.status, slotAt: row.slot_ms === null ? null : Number(row.slot_ms) };
+  return row && {
+    attempts: row.attempts, status: row.status, slotAt: row.slot_ms === null ? null : Number(row.slot_ms), failureReason: row.failure_reason, queueKey: row.queue_key,
+  };
 }
 
 /** Holds a reserved rate-limit slot for the run's next attempt (null: the attempt used it). */
@@ -122,12 +135,13 @@ export async function failRun(db: Db, runId: string, reason: string): Promise<nu
 
 /**
  * A message (or fan-out slice) workflow that ended without starting its deliveries: the rows it created
- * and no delivery run has claimed fail. A run that starts later claims its row again.
+ * and no delivery run has claimed fail. A run that starts later claims its row again. FIFO rows are not
+ * its to start: they wait in their queues, which start them.
  */
 export async function failUnclaimed(db: Db, messageId: string, reason: string): Promise<number> {
   const { rowCount } = await db.query(
     `UPDATE deliveries SET status = 'failed', failure_reason = $2, updated_at = now()
-     WHERE message_id = $1 AND run_id IS NULL AND status = 'pending'`,
+     WHERE message_id = $1 AND run_id IS NULL AND status = 'pending' AND queue_key IS NULL`,
     [messageId, reason],
   );
   return rowCount ?? 0;

@@ -21,6 +21,7 @@ export type EndpointRow = {
   retry_schedule_ms: number[] | null;
   metadata: Record<string, unknown>;
   failing_since: Date | null;
+  ordering: Ordering;
   created_at: Date;
   updated_at: Date;
 };
@@ -38,7 +39,10 @@ export type NewEndpoint = {
   rateLimitPerSecond: number | null;
   retryScheduleMs: number[] | null;
   metadata: Record<string, unknown>;
+  ordering: Ordering;
 };
+
+export type Ordering = 'unordered' | 'fifo';
 
 export type EndpointChanges = Partial<Omit<NewEndpoint, 'id' | 'tenantId' | 'secret'>>;
 
@@ -81,7 +85,7 @@ async function resealIfStale(db: Db, box: SecretBox, row: EndpointRow): Promise<
   return plain;
 }
 
-const COLUMNS: Record<keyof EndpointChanges, string> = {
+const COLUMNS: Record<Exclude<keyof EndpointChanges, 'ordering'>, string> = {
   url: 'url',
   description: 'description',
   eventTypes: 'event_types',
@@ -96,10 +100,10 @@ const COLUMNS: Record<keyof EndpointChanges, string> = {
 export async function insertEndpoint(db: Db, e: NewEndpoint): Promise<EndpointRow> {
   const { rows } = await db.query<EndpointRow>(
     `INSERT INTO endpoints (id, tenant_id, url, description, event_types, channels, secret, headers, disabled,
-       rate_limit_per_second, retry_schedule_ms, metadata)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING *`,
+       rate_limit_per_second, retry_schedule_ms, metadata, ordering)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING *`,
     [e.id, e.tenantId, e.url, e.description, e.eventTypes, e.channels, boxOf(db).seal(e.secret, e.id), JSON.stringify(e.headers), e.disabled,
-      e.rateLimitPerSecond, e.retryScheduleMs, JSON.stringify(e.metadata)],
+      e.rateLimitPerSecond, e.retryScheduleMs, JSON.stringify(e.metadata), e.ordering],
   );
   return opened(boxOf(db), rows[0]!);
 }
@@ -127,13 +131,24 @@ export async function listEndpoints(db: Db, q: { tenantId?: string; limit: numbe
 export async function updateEndpoint(db: Db, id: string, changes: EndpointChanges): Promise<EndpointRow | undefined> {
   const sets: string[] = [];
   const values: unknown[] = [id];
-  for (const [key, column] of Object.entries(COLUMNS) as [keyof EndpointChanges, string][]) {
+  for (const [key, column] of Object.entries(COLUMNS) as [Exclude<keyof EndpointChanges, 'ordering'>, string][]) {
     if (changes[key] === undefined) continue;
     const value = changes[key];
     values.push(key === 'headers' || key === 'metadata' ? JSON.stringify(value) : value);
     sets.push(`${column} = $${values.length}`);
   }
   if (changes.disabled === false) sets.push('disabled_reason = NULL', 'failing_since = NULL');
+  if (changes.ordering !== undefined) {
+    // A change applies to the messages accepted after it: those above the newest seq now. All three read the
+    // row as it was, so a PATCH that repeats the current ordering changes nothing.
+    values.push(changes.ordering);
+    const n = `$${values.length}::text`;
+    sets.push(
+      `previous_ordering = CASE WHEN ordering <> ${n} THEN ordering ELSE previous_ordering END`,
+      `ordering_since_seq = CASE WHEN ordering <> ${n} THEN (SELECT COALESCE(max(seq), 0) FROM messages) ELSE ordering_since_seq END`,
+      `ordering = ${n}`,
+    );
+  }
   sets.push('updated_at = now()');
   const { rows } = await db.query<EndpointRow>(`UPDATE endpoints SET ${sets.join(', ')} WHERE id = $1 RETURNING *`, values);
   return rows[0] && resealIfStale(db, boxOf(db), rows[0]);
@@ -247,24 +262,4 @@ export async function resealSecrets(db: Db, pageSize = 500): Promise<{ checked: 
     if (rows.length < pageSize) return result;
     afterSeq = rows[rows.length - 1]!.seq;
   }
-}
-
-/**
- * One page of the enabled endpoints a message goes to: the tenant's, subscribed to the type (an empty
- * list means every type), and sharing a channel when the endpoint names channels.
- */
-export async function matchingEndpointIds(
-  db: Db,
-  q: { tenantId: string; eventType: string; channels: string[]; afterSeq?: string; limit: number },
-): Promise<{ ids: string[]; lastSeq: string | undefined }> {
-  const { rows } = await db.query<{ id: string; seq: string }>(
-    `SELECT id, seq FROM endpoints
-     WHERE tenant_id = $1 AND NOT disabled
-       AND (cardinality(event_types) = 0 OR $2 = ANY (event_types))
-       AND (cardinality(channels) = 0 OR channels && $3::text[])
-       AND ($4::bigint IS NULL OR seq < $4)
-     ORDER BY seq DESC LIMIT $5`,
-    [q.tenantId, q.eventType, q.channels, q.afterSeq ?? null, q.limit],
-  );
-  return { ids: rows.map((r) => r.id), lastSeq: rows.length === q.limit ? rows[rows.length - 1]!.seq : undefined };
 }

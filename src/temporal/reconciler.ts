@@ -2,9 +2,10 @@ import { Client, Connection, type WorkflowExecutionInfo } from '@temporalio/clie
 // CommonJS: its namespaces are properties of the default export under Node's ESM loader.
 import proto from '@temporalio/proto';
 import type { Db } from '../db/pool';
-import { failRun, failUnclaimed } from '../db/deliveries';
 import type { Logger } from '../observability/logger';
+import { createTurns } from '../ordering/turns';
 import { SEARCH_ATTRIBUTES } from '../../workflows/ids';
+import { deliveryStarter } from './delivery-starter';
 
 /** How often the reconciler looks for runs that ended without a word. */
 export const RECONCILE_INTERVAL_MS = 2_000;
@@ -17,11 +18,14 @@ const FIRST_LOOK_BACK_MS = 24 * 3_600_000;
  * A delivery run records its own end, a cancelled one included (workflows/index.ts). A run that is
  * terminated (an operator, a reset) or times out cannot: this loop finds such runs of the worker's task
  * queue in Temporal's visibility and fails the rows they owned, with the reason, within seconds. A
- * message or slice workflow that ended so fails the rows it created that no delivery run claimed.
+ * message or slice workflow that ended so fails the rows it created that no delivery run claimed. Either
+ * way a FIFO queue the run held or waited for moves on (src/ordering/turns.ts), and each pass resumes FIFO
+ * queues that should move and do not.
  */
 export async function startReconciler(o: { address: string; namespace: string; taskQueue: string; db: Db; log: Logger }): Promise<{ stop(): Promise<void> }> {
   const connection = await Connection.connect({ address: o.address });
   const client = new Client({ connection, namespace: o.namespace });
+  const turns = createTurns({ db: o.db, start: deliveryStarter(client, o.taskQueue), log: o.log });
   let since = Date.now() - FIRST_LOOK_BACK_MS;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
@@ -35,13 +39,15 @@ export async function startReconciler(o: { address: string; namespace: string; t
       if (stopped) return;
       const reason = await endReason(client, run);
       if (run.type === 'deliveryWorkflow') {
-        const failed = await failRun(o.db, run.runId, reason);
+        const failed = await turns.deliveryRunEnded(run.runId, reason);
         if (failed > 0) o.log.info({ workflowId: run.workflowId, runId: run.runId, reason }, 'delivery run ended without a word: marked failed');
       } else {
         const messageId = run.typedSearchAttributes.get(SEARCH_ATTRIBUTES.messageId);
-        if (messageId) await failUnclaimed(o.db, messageId, reason);
+        if (messageId) await turns.messageRunEnded({ messageId, workflowType: run.type, reason });
       }
     }
+    const resumed = await turns.resume();
+    if (resumed > 0) o.log.info({ queues: resumed }, 'FIFO queues that had stalled moved on');
     since = started - OVERLAP_MS;
   };
 

@@ -1,3 +1,4 @@
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker, type LogLevel, type LogMetadata, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { createHttpClient } from '../webhooks/http';
@@ -7,6 +8,7 @@ import type { Db } from '../db/pool';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { Tracing } from '../observability/tracing';
+import { deliveryStarter } from './delivery-starter';
 import { prebuiltWorkflowBundle } from './workflow-bundle';
 
 const SDK_LEVELS: Record<string, LogLevel> = { trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR', fatal: 'ERROR', silent: 'ERROR' };
@@ -81,6 +83,9 @@ export async function createDeliveryWorker(o: {
 }): Promise<DeliveryWorker> {
   installRuntime(o.log, o.config.temporal.metricsAddress);
   const connection = await NativeConnection.connect({ address: o.address });
+  // A FIFO delivery's run is started by the step that gives it its queue's turn, inside an activity.
+  const clientConnection = await Connection.connect({ address: o.address });
+  const client = new Client({ connection: clientConnection, namespace: o.config.temporal.namespace });
   const http = createHttpClient({ timeoutMs: o.config.delivery.timeoutMs, allowPrivateNetwork: o.config.allowPrivateNetwork });
   const activities = createActivities({
     db: o.db,
@@ -95,6 +100,7 @@ export async function createDeliveryWorker(o: {
     },
     onEndpointDisabled: (_endpointId, reason) => o.metrics.endpointsDisabled.inc({ reason }),
     tracer: o.tracing?.tracer,
+    startDelivery: deliveryStarter(client, o.config.temporal.taskQueue),
   });
   const workflowBundle = o.workflowBundle ?? prebuiltWorkflowBundle(o.tracing?.enabled ?? false);
   const worker = await Worker.create({
@@ -117,6 +123,7 @@ export async function createDeliveryWorker(o: {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running?.catch(() => undefined);
       await http.close();
+      await clientConnection.close();
       await connection.close();
     },
   };
