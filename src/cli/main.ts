@@ -108,8 +108,9 @@ events
   .option('--payload <json>', 'the payload, a JSON object', jsonText, new JsonText('{}'))
   .option('--id <id>', 'your event id (idempotency)')
   .option('--channel <channel>', 'a channel (repeatable)', collect)
-  .action((o: { tenant: string; type: string; payload: JsonText; id?: string; channel?: string[] }) =>
-    client(() => callApi('POST', '/events', { tenantId: o.tenant, type: o.type, payload: o.payload, id: o.id, channels: o.channel }))(),
+  .option('--ordering-key <key>', 'on FIFO endpoints, order among the events with this key only')
+  .action((o: { tenant: string; type: string; payload: JsonText; id?: string; channel?: string[]; orderingKey?: string }) =>
+    client(() => callApi('POST', '/events', { tenantId: o.tenant, type: o.type, payload: o.payload, id: o.id, channels: o.channel, orderingKey: o.orderingKey }))(),
   );
 events
   .command('get <id>')
@@ -126,10 +127,30 @@ endpoints
   .option('--channel <channel>', 'only events sharing this channel (repeatable)', collect)
   .option('--secret <whsec>', 'the signing secret (default: generated)')
   .option('--description <text>', 'a description')
-  .action((o: { tenant: string; url: string; eventType?: string[]; channel?: string[]; secret?: string; description?: string }) =>
+  .option('--fifo', 'deliver in order: one message at a time, in the order they were accepted (per ordering key)')
+  .action((o: { tenant: string; url: string; eventType?: string[]; channel?: string[]; secret?: string; description?: string; fifo?: boolean }) =>
     client(() =>
-      callApi('POST', '/endpoints', { tenantId: o.tenant, url: o.url, eventTypes: o.eventType, channels: o.channel, secret: o.secret, description: o.description }),
+      callApi('POST', '/endpoints', {
+        tenantId: o.tenant, url: o.url, eventTypes: o.eventType, channels: o.channel, secret: o.secret, description: o.description, ordering: o.fifo ? 'fifo' : undefined,
+      }),
     )(),
+  );
+endpoints
+  .command('get <id>')
+  .description('GET /endpoints/:id, with its FIFO queue (GET /endpoints/:id/queue) when it delivers in order or messages still wait')
+  .action((id: string) =>
+    client(async () => {
+      const path = `/endpoints/${encodeURIComponent(id)}`;
+      const [endpoint, queue] = await Promise.all([callApi('GET', path), callApi('GET', `${path}/queue`)]) as [{ ordering: string }, { waiting: number; queues: unknown[]; nextCursor: string | null }];
+      return endpoint.ordering === 'fifo' || queue.waiting > 0 ? { ...endpoint, queue: { waiting: queue.waiting, queues: queue.queues, nextCursor: queue.nextCursor } } : endpoint;
+    })(),
+  );
+endpoints
+  .command('queue <id>')
+  .description("GET /endpoints/:id/queue: a FIFO endpoint's queues, how many messages wait in each, and what each waits for")
+  .option('--cursor <cursor>', 'the next page of queues (nextCursor)')
+  .action((id: string, o: { cursor?: string }) =>
+    client(() => callApi('GET', `/endpoints/${encodeURIComponent(id)}/queue${o.cursor ? `?cursor=${encodeURIComponent(o.cursor)}` : ''}`))(),
   );
 endpoints
   .command('list')
