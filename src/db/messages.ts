@@ -131,9 +131,10 @@ export async function listMessages(
 export async function firstDeliveries(db: Db, messageIds: string[], limit: number): Promise<DeliveryRow[]> {
   if (messageIds.length === 0) return [];
   const { rows } = await db.query<DeliveryRow>(
-    `SELECT d.*, ${WAITING_FOR} FROM unnest($1::text[]) AS m(id)
+    `SELECT d.*, ${WAITING_FOR} FROM unnest($1::text[]) WITH ORDINALITY AS m(id, n)
      CROSS JOIN LATERAL (SELECT * FROM deliveries WHERE message_id = m.id ORDER BY endpoint_id LIMIT $2) d
-     LEFT JOIN fifo_queues q ON q.endpoint_id = d.endpoint_id AND q.ordering_key = d.queue_key`,
+     LEFT JOIN fifo_queues q ON q.endpoint_id = d.endpoint_id AND q.ordering_key = d.queue_key
+     ORDER BY m.n, d.endpoint_id`,
     [messageIds, limit + 1],
   );
   return rows;
