@@ -15,7 +15,7 @@ import { engine } from './engine';
 import { Sampler } from './procs';
 import { Receivers } from './receivers';
 import { renderReport, ratios, targets, type Report } from './report';
-import { fanoutOne, fanoutTen, maximum, steady, warmUp, wire, type Ctx, type Options, type ScenarioResult } from './scenarios';
+import { fanoutOne, fanoutTen, fifoMany, fifoOne, maximum, steady, warmUp, wire, type Ctx, type Options, type ScenarioResult } from './scenarios';
 import { benchLogger, startStack, type BenchStack, type StackKind } from './stack';
 import { cost, renderCost } from './cost';
 import { scaleout } from './scaleout';
@@ -23,7 +23,9 @@ import { renderSoak, soak } from './soak';
 import { chain, renderChain } from './chain';
 import { freePort } from '../src/embedded/postgres';
 
-const ALL = ['a', 'b', 'c', 'd', 'e'];
+const ALL = ['a', 'b', 'c', 'd', 'e', 'f'];
+/** What a run without --scenarios measures: the issue-5 scenarios; f (ordered delivery) only when asked for. */
+const DEFAULT = ['a', 'b', 'c', 'd', 'e'];
 /** Scenarios with a report of their own, run one per invocation. */
 const ALONE = ['cost', 'soak', 'scaleout', 'chain'];
 
@@ -45,13 +47,13 @@ const program = new Command('bench')
   .option('--events <n>', 'b, d: how many events / workflows; c: N/10 events to 10 endpoints each', whole('--events', 1_000_000), 150)
   .option('--fanout <n>', 'c: endpoints of the one-event fan-out', whole('--fanout', 100_000), 1_000)
   .option('--concurrency <n>', 'b–e: requests in flight', whole('--concurrency', 1_000), 32)
-  .option('--scenarios <list>', `which of a,b,c,d,e to run; or one of ${ALONE.join(', ')} alone`, (text) => {
+  .option('--scenarios <list>', `which of a,b,c,d,e,f to run (f: ordered delivery); or one of ${ALONE.join(', ')} alone`, (text) => {
     const list = text.split(',').map((s) => s.trim()).filter(Boolean);
     if (list.length === 1 && ALONE.includes(list[0]!)) return list;
     const bad = list.filter((s) => !ALL.includes(s));
     if (bad.length > 0 || list.length === 0) throw new InvalidArgumentError(`--scenarios takes a comma-separated subset of ${ALL.join(',')}, or one of ${ALONE.join(', ')} alone`);
     return list;
-  }, ALL)
+  }, DEFAULT)
   .option('--drain-timeout <s>', 'a: how long to wait for deliveries after the last event; a backlog left then is reported, not awaited', positive('--drain-timeout', 3_600), 15)
   .option('--max-wait <s>', 'b–e: longest wait for all deliveries after the last request', positive('--max-wait', 3_600), 300)
   .option('--wire-events <n>', 'e: how many POSTs', whole('--wire-events', 1_000_000), 5_000)
@@ -61,6 +63,9 @@ const program = new Command('bench')
   .option('--engine-local-activity', "d: experiment: run the child's no-op as a local activity")
   .option('--engine-fanout <n>', 'd: experiment: children per parent (events/n parents)', whole('--engine-fanout', 2_000), 1)
   .option('--engine-search-attributes', "d: experiment: hookflow's search attributes on both workflows")
+  .option('--fifo-events <n>', 'f1: events to the one FIFO endpoint', whole('--fifo-events', 1_000_000), 500)
+  .option('--fifo-endpoints <n>', 'f20, u20: FIFO endpoints side by side (f20), and as many unordered ones (u20)', whole('--fifo-endpoints', 10_000), 20)
+  .option('--fifo-per-endpoint <n>', 'f20, u20: events to each of those endpoints', whole('--fifo-per-endpoint', 100_000), 50)
   .option('--cost-messages <n>', 'cost: messages to the one-endpoint tenant', whole('--cost-messages', 10_000), 20)
   .option('--cost-fanout <list>', 'cost: endpoint counts of the one-message fan-out cases', (text) => text.split(',').map((k) => whole('--cost-fanout', 10_000)(k.trim())), [10, 100])
   .option('--cost-concurrency <n>', 'cost: messages in flight (1: each waits for the previous delivery)', whole('--cost-concurrency', 1_000), 1)
@@ -139,6 +144,9 @@ const opts: Options = {
   engineLocalActivity: Boolean(raw.engineLocalActivity),
   engineFanout: raw.engineFanout,
   engineSearchAttributes: Boolean(raw.engineSearchAttributes),
+  fifoEvents: raw.fifoEvents,
+  fifoEndpoints: raw.fifoEndpoints,
+  fifoPerEndpoint: raw.fifoPerEndpoint,
 };
 
 /** The engine and worker settings from the flags, as the environment variables src/config.ts reads. */
@@ -257,7 +265,7 @@ async function main(): Promise<void> {
     // a backlog it cannot drain within --drain-timeout is left behind and would slow whatever followed.
     if (opts.scenarios.includes('d')) await run('d', engine);
     if (opts.scenarios.includes('e')) await run('e', wire);
-    if (opts.scenarios.some((s) => ['a', 'b', 'c'].includes(s))) {
+    if (opts.scenarios.some((s) => ['a', 'b', 'c', 'f'].includes(s))) {
       progress('warm-up: 10 events, not counted');
       await warmUp(ctx);
     }
@@ -266,9 +274,15 @@ async function main(): Promise<void> {
       await run('c1', fanoutOne);
       await run('c10', fanoutTen);
     }
+    if (opts.scenarios.includes('f')) {
+      await run('f1', fifoOne);
+      // The unordered run first: the FIFO one then meets an engine as warm as it.
+      await run('u20', fifoMany('unordered'));
+      await run('f20', fifoMany('fifo'));
+    }
     if (opts.scenarios.includes('a')) await run('a', steady);
 
-    const order = ['a', 'b', 'c1', 'c10', 'd', 'e'];
+    const order = ['a', 'b', 'c1', 'c10', 'd', 'e', 'f1', 'u20', 'f20'];
     results.sort((x, y) => order.indexOf(x.id) - order.indexOf(y.id));
     const report: Report = {
       command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,

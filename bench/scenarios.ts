@@ -29,6 +29,9 @@ export type Options = {
   engineLocalActivity: boolean;
   engineFanout: number;
   engineSearchAttributes: boolean;
+  fifoEvents: number;
+  fifoEndpoints: number;
+  fifoPerEndpoint: number;
 };
 
 export type Ctx = {
@@ -92,8 +95,8 @@ async function api(ctx: Ctx, method: 'POST' | 'GET', path: string, body?: unknow
   return { status: res.statusCode, body: parsed };
 }
 
-/** `count` endpoints for one tenant, at receivers.url(group, n); created once per group. */
-export async function endpointGroup(ctx: Ctx, group: string, tenants: number, perTenant: number): Promise<string[]> {
+/** `count` endpoints for one tenant, at receivers.url(group, n); created once per group. `fields` go into each POST /endpoints. */
+export async function endpointGroup(ctx: Ctx, group: string, tenants: number, perTenant: number, fields: Record<string, unknown> = {}): Promise<string[]> {
   const existing = ctx.tenants.get(group);
   if (existing) return existing;
   const ids = Array.from({ length: tenants }, (_, t) => `bench-${ctx.runId}-${group}-${t}`);
@@ -102,6 +105,7 @@ export async function endpointGroup(ctx: Ctx, group: string, tenants: number, pe
       tenantId: ids[n % tenants],
       url: ctx.receivers.url(group, n),
       description: `bench ${group} ${n}`,
+      ...fields,
     });
     if (res.status !== 201) throw new Error(`POST /endpoints answered ${res.status}: ${JSON.stringify(res.body)}`);
   });
@@ -280,8 +284,13 @@ export async function steady(ctx: Ctx): Promise<ScenarioResult> {
   return result;
 }
 
-/** Closed loop: `count` events, at most --concurrency in flight, to `perEvent` endpoints each. */
-async function burst(ctx: Ctx, tag: string, title: string, count: number, tenants: string[], perEvent: number): Promise<ScenarioResult> {
+/**
+ * Closed loop: `count` events, at most --concurrency in flight, to `perEvent` endpoints each; event n goes
+ * to tenants[n % tenants.length]. `check` adds notes from the requests once every delivery arrived.
+ */
+async function burst(
+  ctx: Ctx, tag: string, title: string, count: number, tenants: string[], perEvent: number, check?: (sents: Sent[]) => string[],
+): Promise<ScenarioResult> {
   const window = ctx.sampler?.open();
   const sents: Sent[] = [];
   const stop = ticker(ctx, () => `[${tag}] accepted ${sents.filter((s) => s.ok).length}/${count}, delivered ${ctx.receivers.deliveredCount(tag)}/${count * perEvent}`);
@@ -294,7 +303,9 @@ async function burst(ctx: Ctx, tag: string, title: string, count: number, tenant
   stop();
   const usage = window?.close();
   if (drained) await settle(ctx);
-  return receiptsResult(ctx, tag, title, sents, perEvent, waitEnded, usage);
+  const result = receiptsResult(ctx, tag, title, sents, perEvent, waitEnded, usage);
+  result.notes.push(...(check?.(sents) ?? []));
+  return result;
 }
 
 /** b. Maximum throughput: N events as fast as ingest allows. */
@@ -316,6 +327,48 @@ export async function fanoutTen(ctx: Ctx): Promise<ScenarioResult> {
   const [tenant] = await endpointGroup(ctx, 'c10', 1, 10);
   const count = Math.max(1, Math.round(ctx.opts.events / 10));
   return burst(ctx, 'c10', `${count} events to 10 endpoints each`, count, [tenant!], 10);
+}
+
+/**
+ * Pairs of events the contract orders that arrived the other way round: A's 202 came back before B was
+ * sent, both went to the same FIFO queue (`sameQueue`), and B arrived first. 0 on a correct run.
+ */
+function orderViolations(ctx: Ctx, sents: Sent[], sameQueue: (a: Sent, b: Sent) => boolean): number {
+  const first = (s: Sent) => ctx.receivers.arrivals.get(s.id)?.[0];
+  const ok = sents.filter((s) => s.ok && first(s) !== undefined);
+  let violations = 0;
+  for (const a of ok) {
+    for (const b of ok) {
+      if (a.ackAt < b.sentAt && sameQueue(a, b) && first(b)! < first(a)!) violations += 1;
+    }
+  }
+  return violations;
+}
+
+/** f1. One FIFO endpoint: --fifo-events events, one at a time by the contract, to a receiver that answers at once. */
+export async function fifoOne(ctx: Ctx): Promise<ScenarioResult> {
+  const tenants = await endpointGroup(ctx, 'f1', 1, 1, { ordering: 'fifo' });
+  return burst(ctx, 'f1', `${ctx.opts.fifoEvents} events to 1 FIFO endpoint, ${ctx.opts.concurrency} in flight`, ctx.opts.fifoEvents, tenants, 1, (sents) => [
+    `order: ${orderViolations(ctx, sents, () => true)} pairs of events arrived against the order of their 202s`,
+  ]);
+}
+
+/**
+ * f20 / u20. --fifo-endpoints endpoints, one per tenant, --fifo-per-endpoint events each, side by side:
+ * FIFO endpoints (f20), and the same load on unordered ones (u20), for the ratio of the two.
+ */
+export function fifoMany(ordering: 'fifo' | 'unordered') {
+  return async (ctx: Ctx): Promise<ScenarioResult> => {
+    const tag = ordering === 'fifo' ? 'f20' : 'u20';
+    const { fifoEndpoints: endpoints, fifoPerEndpoint: each } = ctx.opts;
+    const tenants = await endpointGroup(ctx, tag, endpoints, 1, { ordering });
+    // Event n went to tenant n % endpoints (burst), each tenant's one endpoint being one queue.
+    const queueOf = (s: Sent) => Number(s.id.slice(s.id.lastIndexOf('.') + 1)) % endpoints;
+    const title = `${endpoints} ${ordering === 'fifo' ? 'FIFO' : 'unordered'} endpoints × ${each} events, ${ctx.opts.concurrency} in flight`;
+    return burst(ctx, tag, title, endpoints * each, tenants, 1, (sents) =>
+      ordering === 'fifo' ? [`order: ${orderViolations(ctx, sents, (a, b) => queueOf(a) === queueOf(b))} pairs of events arrived against the order of their 202s`] : [],
+    );
+  };
 }
 
 /**
