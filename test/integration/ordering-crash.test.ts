@@ -1,10 +1,9 @@
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it, inject } from 'vitest';
-import { freePort } from '../../src/embedded/postgres';
+import { afterAll, describe, expect, it } from 'vitest';
 import { arrivals, expectInOrder } from '../support/order';
-import { killTree, startNpm, type HookflowProcess } from '../support/processes';
+import { crashEnv, killTree, startNpm, type HookflowProcess } from '../support/processes';
 import { Receiver, waitFor } from '../support/receiver';
 
 /**
@@ -25,11 +24,7 @@ describe('SIGKILL of the whole npm start tree halfway through 100 FIFO events', 
     // A receiver slow enough that the queue is still long when the kill lands.
     const receiver = await Receiver.start(() => ({ status: 200, delayMs: 100 }));
     try {
-      const env = {
-        HOOKFLOW_DATA_DIR: dataDir, PORT: '0', API_KEYS: 'crash-key', ALLOW_PRIVATE_NETWORK: 'true', LOG_LEVEL: 'info',
-        TEMPORAL_CLI_PATH: inject('temporalBinary'), TEMPORAL_DEV_PORT: String(await freePort()), TEMPORAL_UI_PORT: String(await freePort()),
-        RETRY_INITIAL_INTERVAL: '1s', RETRY_MAX_INTERVAL: '2s',
-      };
+      const env = await crashEnv(dataDir);
       const first = await startNpm('start', env, /"api":"http/);
       running.push(first);
       const auth = { authorization: 'Bearer crash-key', 'content-type': 'application/json' };
