@@ -84,7 +84,8 @@ async function candidate(c: Queryable, q: QueueRef) {
  * was drawn before the candidate's is then visible to the next statement, or was never written.
  */
 async function fence(c: Queryable, tenantId: string): Promise<void> {
-  await c.query('SELECT pg_advisory_lock($1, hashtext($2)), pg_advisory_unlock($1, hashtext($2))', [ORDER_LOCK, tenantId]);
+  // The subquery runs first (a volatile function keeps the planner from flattening it): lock, then let go.
+  await c.query('SELECT pg_advisory_unlock($1, hashtext($2)) FROM (SELECT pg_advisory_lock($1, hashtext($2))) AS waited', [ORDER_LOCK, tenantId]);
 }
 
 async function failWaiting(c: Queryable, q: QueueRef, reason: string): Promise<void> {
@@ -113,6 +114,18 @@ async function setQueue(c: Queryable, q: QueueRef, head: string | null, blockedB
  * with `ensure` (a repeat of the step that gave it the turn, whose start may have been lost).
  */
 export async function passTurn(db: Db, q: QueueRef, o: { ensure?: boolean } = {}): Promise<Turn | undefined> {
+  for (;;) {
+    const step = await passTurnOnce(db, q, o);
+    if (!('blockedBy' in step)) return step.turn;
+    // Published first, looked at after: the blocking message's routing deletes its row, then wakes the queues
+    // blocked by it (queuesBlockedBy). Either that wake-up reads this queue's blocked_by, or this read finds the
+    // row gone and looks at the queue again; no wait on each other's locks.
+    const still = await db.query('SELECT 1 FROM unrouted_messages WHERE message_id = $1', [step.blockedBy]);
+    if (still.rowCount !== 0) return undefined;
+  }
+}
+
+async function passTurnOnce(db: Db, q: QueueRef, o: { ensure?: boolean }): Promise<{ turn?: Turn } | { blockedBy: string }> {
   const c = await db.connect();
   try {
     await c.query('BEGIN');
@@ -126,6 +139,7 @@ export async function passTurn(db: Db, q: QueueRef, o: { ensure?: boolean } = {}
       state = await lockQueue(c, q);
     }
     let turn: Turn | undefined;
+    let blockedBy: string | undefined;
     if (!state) {
       await failWaiting(c, q, `endpoint ${q.endpointId} was deleted`);
     } else if (state.head_message_id && state.head_pending) {
@@ -137,10 +151,12 @@ export async function passTurn(db: Db, q: QueueRef, o: { ensure?: boolean } = {}
       await setQueue(c, q, null, null);
     } else {
       await fence(c, state.tenant_id);
-      turn = await giveTurn(c, q);
+      const given = await giveTurn(c, q);
+      if (typeof given === 'string') blockedBy = given;
+      else turn = given;
     }
     await c.query('COMMIT');
-    return turn;
+    return blockedBy ? { blockedBy } : { turn };
   } catch (err) {
     await c.query('ROLLBACK').catch(() => undefined);
     throw err;
@@ -149,24 +165,19 @@ export async function passTurn(db: Db, q: QueueRef, o: { ensure?: boolean } = {}
   }
 }
 
-async function giveTurn(c: Queryable, q: QueueRef): Promise<Turn | undefined> {
-  for (;;) {
-    const next = await candidate(c, q);
-    if (!next) {
-      await c.query('DELETE FROM fifo_queues WHERE endpoint_id = $1 AND ordering_key = $2', [q.endpointId, q.orderingKey]);
-      return undefined;
-    }
-    if (next.blocked_by) {
-      // Locked until this transaction ends: the blocking message's routing deletes the row only after the
-      // queue's blocked_by is committed, and then wakes the queue (wakeBlocked). Gone meanwhile: look again.
-      const still = await c.query('SELECT 1 FROM unrouted_messages WHERE message_id = $1 FOR KEY SHARE', [next.blocked_by]);
-      if (still.rowCount === 0) continue;
-      await setQueue(c, q, null, next.blocked_by);
-      return undefined;
-    }
-    await setQueue(c, q, next.message_id, null);
-    return { messageId: next.message_id, endpointId: q.endpointId, tenantId: next.tenant_id, eventType: next.event_type, firstRun: next.first_run };
+/** The turn to the queue's first waiting delivery; or the message it is blocked by (recorded); or the queue goes, empty. */
+async function giveTurn(c: Queryable, q: QueueRef): Promise<Turn | string | undefined> {
+  const next = await candidate(c, q);
+  if (!next) {
+    await c.query('DELETE FROM fifo_queues WHERE endpoint_id = $1 AND ordering_key = $2', [q.endpointId, q.orderingKey]);
+    return undefined;
   }
+  if (next.blocked_by) {
+    await setQueue(c, q, null, next.blocked_by);
+    return next.blocked_by;
+  }
+  await setQueue(c, q, next.message_id, null);
+  return { messageId: next.message_id, endpointId: q.endpointId, tenantId: next.tenant_id, eventType: next.event_type, firstRun: next.first_run };
 }
 
 async function headTurn(c: Queryable, q: QueueRef, messageId: string): Promise<Turn | undefined> {
