@@ -66,6 +66,29 @@ describe('a FIFO endpoint', () => {
     expectInOrder(arrivals(r.received), accepted);
   }, 300_000);
 
+  it('events sent side by side get one order, the same for every FIFO endpoint: the order of their seq', async () => {
+    const tenantId = uniqueTenant();
+    const r1 = await receiver(() => ({ status: 200, delayMs: Math.floor(Math.random() * 6) }));
+    const r2 = await receiver(() => ({ status: 200, delayMs: Math.floor(Math.random() * 6) }));
+    const e1 = await endpoint({ tenantId, url: r1.url(), ordering: 'fifo' });
+    const e2 = await endpoint({ tenantId, url: r2.url(), ordering: 'fifo' });
+    // Ten senders at once: message N+1's workflow often routes it before message N's does.
+    const accepted: string[] = [];
+    let n = 0;
+    await Promise.all(Array.from({ length: 10 }, async () => {
+      while (n < 100) {
+        const i = n++;
+        accepted.push(await send(tenantId, { payload: { i } }));
+      }
+    }));
+    await waitFor(() => new Set(arrivals(r1.received)).size === 100 && new Set(arrivals(r2.received)).size === 100, 'all 100 at both', 180_000);
+    const { rows } = await stack.db.query<{ id: string }>('SELECT id FROM messages WHERE id = ANY ($1) ORDER BY seq', [accepted]);
+    const order = rows.map((row) => row.id);
+    expectInOrder(arrivals(r1.received), order);
+    expectInOrder(arrivals(r2.received), order);
+    expect((await stack.request('GET', `/endpoints/${e1}/queue`)).body.waiting + (await stack.request('GET', `/endpoints/${e2}/queue`)).body.waiting).toBe(0);
+  }, 240_000);
+
   it('holds back every later message while one retries; an unordered endpoint of the tenant gets all meanwhile', async () => {
     const tenantId = uniqueTenant();
     const unordered = await receiver();
