@@ -48,6 +48,11 @@ describe('an endpoint filter through the API', () => {
     const large = await stack.request('POST', '/endpoints', buildEndpoint({ tenantId, url: receiver.url(), filter: { data: { note: 'x'.repeat(8_200) } } }));
     expect(large.status).toBe(422);
     expect(large.body.error.details).toEqual([{ path: 'body.filter', message: expect.stringContaining('8 KiB') }]);
+    const deep = `${'{"a":'.repeat(20_000)}1${'}'.repeat(20_000)}`;
+    const tooDeep = await raw('POST', '/endpoints', `{"tenantId":"${tenantId}","url":"${receiver.url()}","filter":${deep}}`);
+    expect(tooDeep.status).toBe(422);
+    expect(JSON.parse(tooDeep.text).error.details[0].path).toBe('body.filter');
+    expect((await raw('POST', '/filters/test', `{"filter":{},"event":${deep}}`)).status).toBe(422);
     const duplicate = await raw('POST', '/endpoints', `{"tenantId":"${tenantId}","url":"${receiver.url()}","filter":{"type":"a","type":"b"}}`);
     expect(duplicate.status).toBe(422);
     expect(duplicate.text).toContain('body.filter.type');

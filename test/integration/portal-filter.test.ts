@@ -42,7 +42,7 @@ afterAll(async () => {
 
 /** Screenshots show the filter card whole: its heading at the top of the viewport. */
 async function showFilterCard(): Promise<void> {
-  await page.getByRole('heading', { name: 'Filter', exact: true }).evaluate((el) => el.closest('.rt-Card')?.scrollIntoView({ block: 'start' }));
+  await page.getByRole('heading', { name: 'Filter', exact: true }).evaluate((el) => (el as unknown as { closest(s: string): { scrollIntoView(o: object): void } | null }).closest('.rt-Card')?.scrollIntoView({ block: 'start' }));
 }
 
 const verdict = () => page.getByRole('status').filter({ hasText: /match|problem|No filter/i });
