@@ -1,6 +1,7 @@
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { axeViolations, ensurePortalBuilt, launchChromium, screenshot, watchPage } from '../support/browser';
+import { ARTIFACTS, axeViolations, ensurePortalBuilt, launchChromium, screenshot, watchPage } from '../support/browser';
 import { Receiver, waitFor } from '../support/receiver';
 import { startTestStack, uniqueTenant, type TestStack } from '../support/stack';
 
@@ -81,6 +82,8 @@ describe('the filter editor in Chromium', () => {
     await verdict().getByText('Matches: this event would be sent to this endpoint.').waitFor();
     await showFilterCard();
     await screenshot(page, 'filter-03-matches');
+    // The card alone, as docs/portal-filter.png shows it.
+    await page.locator('.rt-Card').filter({ has: page.getByRole('heading', { name: 'Filter', exact: true }) }).screenshot({ path: join(ARTIFACTS, 'filter-card.png') });
     expect(await axeViolations(page)).toEqual([]);
 
     await page.getByRole('button', { name: 'Create endpoint' }).click();
