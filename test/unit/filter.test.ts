@@ -3,6 +3,7 @@ import { LosslessNumber, stringify } from 'lossless-json';
 import simpleJsonMatch from 'simple-json-match';
 import { describe, expect, it } from 'vitest';
 import { compareCodePoints, compileFilter, FilterError, MAX_FILTER_BYTES, parseExactJson, type Json } from '../../src/filters/filter';
+import { selectByFilter } from '../../src/filters/select';
 
 /**
  * Each row: a filter and an event (as JSON text, so numbers keep their digits), hookflow's answer, and
@@ -223,5 +224,15 @@ describe('filters: properties', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('selectByFilter', () => {
+  it('reads the event only when an endpoint has a filter, and keeps an endpoint whose stored filter does not compile', () => {
+    const none = [{ id: 'ep_a', filter: null }, { id: 'ep_b', filter: null }];
+    // Not JSON: it would throw if it were read.
+    expect(selectByFilter(none, '')).toEqual({ kept: ['ep_a', 'ep_b'], dropped: [], unreadable: [] });
+    const some = [{ id: 'ep_a', filter: '{"type":"a"}' }, { id: 'ep_b', filter: '{"type":"b"}' }, { id: 'ep_c', filter: '{"$ref":"x"}' }, { id: 'ep_d', filter: null }];
+    expect(selectByFilter(some, '{"type":"a","data":{}}')).toEqual({ kept: ['ep_a', 'ep_c', 'ep_d'], dropped: ['ep_b'], unreadable: ['ep_c'] });
   });
 });
