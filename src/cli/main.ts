@@ -126,9 +126,12 @@ endpoints
   .option('--channel <channel>', 'only events sharing this channel (repeatable)', collect)
   .option('--secret <whsec>', 'the signing secret (default: generated)')
   .option('--description <text>', 'a description')
-  .action((o: { tenant: string; url: string; eventType?: string[]; channel?: string[]; secret?: string; description?: string }) =>
+  .option('--filter <json>', 'only events this payload filter matches (docs/filters.md), a JSON object', jsonText)
+  .action((o: { tenant: string; url: string; eventType?: string[]; channel?: string[]; secret?: string; description?: string; filter?: JsonText }) =>
     client(() =>
-      callApi('POST', '/endpoints', { tenantId: o.tenant, url: o.url, eventTypes: o.eventType, channels: o.channel, secret: o.secret, description: o.description }),
+      callApi('POST', '/endpoints', {
+        tenantId: o.tenant, url: o.url, eventTypes: o.eventType, channels: o.channel, secret: o.secret, description: o.description, filter: o.filter,
+      }),
     )(),
   );
 endpoints

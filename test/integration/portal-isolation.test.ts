@@ -105,6 +105,7 @@ function sampleBody(op: Operation, tenantId: string): unknown {
     'POST /events': buildEvent({ tenantId }),
     'PUT /event-types/{name}': { description: 'changed through the portal' },
     'POST /portal/sessions': { tenantId },
+    'POST /filters/test': { filter: { type: 'sync.completed' }, event: { type: 'sync.completed', tenantId } },
   };
   if (key in samples) return samples[key];
   return op.method === 'GET' || op.method === 'DELETE' ? undefined : {};
@@ -177,6 +178,7 @@ describe('the OpenAPI document says what a portal token may do on each route', (
       'GET /attempts/{id}': 'read',
       'GET /event-types': 'read',
       'GET /me': 'read',
+      'POST /filters/test': 'read',
       'POST /events': 'forbidden',
       'PUT /event-types/{name}': 'forbidden',
       'POST /portal/sessions': 'forbidden',
