@@ -17,7 +17,7 @@ import { startService, type Service } from '../../src/service';
 import { SEARCH_ATTRIBUTES } from '../../workflows/ids';
 import { commandLine, containerEnvironment, loadCompose, type Compose } from '../support/compose';
 import { Receiver, waitFor } from '../support/receiver';
-import { buildEndpoint, buildEvent, uniqueTenant } from '../support/stack';
+import { apiRequest, buildEndpoint, buildEvent, uniqueTenant } from '../support/stack';
 
 /**
  * docker-compose.yml, run without Docker: the commands and environments are read out of the file and run
@@ -179,14 +179,7 @@ describe.skipIf(!built)('docker-compose.yml, its commands run here', () => {
     const config = loadConfig({ ...api, ...network, PORT: '0' });
     service = await startService(config, { roles: ['api', 'worker'], embedded: false, log, workflowBundle: { codePath: inject('workflowBundlePath') } });
 
-    const request = async (method: string, path: string, body?: unknown) => {
-      const res = await fetch(`${service!.apiUrl}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${SHELL.API_KEYS}`, 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      return { status: res.status, body: (await res.json()) as Record<string, any> };
-    };
+    const request = apiRequest(service.apiUrl!, SHELL.API_KEYS);
     const tenantId = uniqueTenant();
     expect((await request('POST', '/endpoints', buildEndpoint({ tenantId, url: receiver.url('/compose') }))).status).toBe(201);
     const event = await request('POST', '/events', buildEvent({ tenantId }));

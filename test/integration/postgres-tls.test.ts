@@ -12,7 +12,7 @@ import { startService, type Service } from '../../src/service';
 import { retentionScheduleId } from '../../src/temporal/retention-schedule';
 import { makeCa, type TestCa } from '../support/certificates';
 import { Receiver, waitFor } from '../support/receiver';
-import { buildEndpoint, buildEvent, uniqueTenant } from '../support/stack';
+import { apiRequest, buildEndpoint, buildEvent, uniqueTenant } from '../support/stack';
 import { startTlsPostgres, type TlsPostgres } from '../support/tls-postgres';
 
 /**
@@ -107,14 +107,7 @@ describe('Postgres over verified TLS', () => {
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',
     });
     service = await startService(config, { roles: ['api', 'worker'], embedded: true, log, workflowBundle: { codePath: inject('workflowBundlePath') } });
-    const request = async (method: string, path: string, body?: unknown) => {
-      const res = await fetch(`${service!.apiUrl}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      return { status: res.status, body: (await res.json()) as Record<string, any> };
-    };
+    const request = apiRequest(service.apiUrl!, API_KEY);
     const tenantId = uniqueTenant();
     expect((await request('POST', '/endpoints', buildEndpoint({ tenantId, url: receiver.url('/tls-postgres') }))).status).toBe(201);
     const event = await request('POST', '/events', buildEvent({ tenantId }));

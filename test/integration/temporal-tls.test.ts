@@ -20,7 +20,7 @@ import { messageWorkflowId } from '../../workflows/ids';
 import { makeCa, type Issued, type TestCa } from '../support/certificates';
 import { createTestDatabase } from '../support/database';
 import { Receiver, waitFor } from '../support/receiver';
-import { buildEndpoint, buildEvent, uniqueTenant } from '../support/stack';
+import { apiRequest, buildEndpoint, buildEvent, uniqueTenant } from '../support/stack';
 
 /**
  * TEMPORAL_TLS_*: the Temporal server hookflow builds (TEMPORAL_ENGINE=server), its frontend on TLS with
@@ -116,14 +116,7 @@ describe.skipIf(!built)('Temporal over TLS with client certificates', () => {
 
   it('hookflow with the right certificate delivers through it: API, worker, retention Schedule, /readyz', async () => {
     const { service, config } = await start();
-    const request = async (method: string, path: string, body?: unknown) => {
-      const res = await fetch(`${service.apiUrl}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      return { status: res.status, body: (await res.json()) as Record<string, any> };
-    };
+    const request = apiRequest(service.apiUrl!, API_KEY);
     const tenantId = uniqueTenant();
     expect((await request('POST', '/endpoints', buildEndpoint({ tenantId, url: receiver.url('/over-tls') }))).status).toBe(201);
     const event = await request('POST', '/events', buildEvent({ tenantId }));
@@ -133,7 +126,7 @@ describe.skipIf(!built)('Temporal over TLS with client certificates', () => {
     const received = await waitFor(() => receiver.received.find((r) => r.path === '/over-tls'), 'the delivery through the TLS-only Temporal', 60_000);
     expect(JSON.parse(received.body)).toMatchObject({ id: messageId, tenantId, type: 'sync.completed' });
     const ready = await request('GET', '/readyz');
-    expect(ready).toEqual({ status: 200, body: { status: 'ready', checks: { postgres: 'ok', temporal: 'ok' } } });
+    expect(ready).toMatchObject({ status: 200, body: { status: 'ready', checks: { postgres: 'ok', temporal: 'ok' } } });
 
     // What the worker made over TLS, seen by an operator's client with the same settings.
     const connection = await Connection.connect(temporalConnectionOptions(config.temporal, server.address));
