@@ -28,10 +28,10 @@ import { apiRequest, buildEndpoint, buildEvent, uniqueTenant } from '../support/
  * temporalio/server image's entrypoint (render the config template as dockerize does, then start the server).
  */
 const { tools } = loadConfig();
-const built = Boolean(findTool('temporal-server', tools) && findTool('temporal-sql-tool', tools) && findTool('temporal', tools) && findGo(tools));
+const built = Boolean(findTool('temporal-server', tools) && findTool('temporal-sql-tool', tools) && findTool('temporal', tools) && inject('configRenderer'));
 if (!built) {
-  if (findGo(tools)) throw new Error('Go is installed but the Temporal server is not built: global-setup.ts builds it; run `npm run tools`');
-  console.warn('compose.test.ts skipped: no Go to build the Temporal server and the config renderer');
+  if (findGo(tools)) throw new Error('Go is installed but the Temporal server is not built: global-setup.ts builds it (and the config renderer); run `npm run tools`');
+  console.warn('compose.test.ts skipped: no Go to build the Temporal server and the config renderer (test/support/dockerize)');
 }
 
 /** A free port below 32768: the server's membership table stores it as a smallint, and port 0 hands out higher ones. */
@@ -129,8 +129,7 @@ describe.skipIf(!built)('docker-compose.yml, its commands run here', () => {
     }
     // entrypoint.sh: `dockerize -template config_template.yaml:docker.yaml`; the template is the release's docker/config_template.yaml.
     mkdirSync(join(root, 'config'), { recursive: true });
-    const renderer = join(dir, 'dockerize-render');
-    await promisify(execFile)(findGo(tools)!, ['build', '-o', renderer, '.'], { cwd: join(PACKAGE_ROOT, 'test', 'support', 'dockerize'), timeout: 300_000 });
+    const renderer = inject('configRenderer');
     const template = join(await schemaDir(tools), '..', '..', '..', 'docker', 'config_template.yaml');
     await promisify(execFile)(renderer, [template, join(root, 'config', 'docker.yaml')], { env: { ...env, ...network } });
     // start-temporal.sh: `temporal-server --env docker start`.
