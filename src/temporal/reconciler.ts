@@ -4,6 +4,7 @@ import proto from '@temporalio/proto';
 import type { Db } from '../db/pool';
 import { failRun, failUnclaimed } from '../db/deliveries';
 import type { Logger } from '../observability/logger';
+import type { TemporalConnectionOptions } from './connection';
 import { SEARCH_ATTRIBUTES } from '../../workflows/ids';
 
 /** How often the reconciler looks for runs that ended without a word. */
@@ -19,8 +20,8 @@ const FIRST_LOOK_BACK_MS = 24 * 3_600_000;
  * queue in Temporal's visibility and fails the rows they owned, with the reason, within seconds. A
  * message or slice workflow that ended so fails the rows it created that no delivery run claimed.
  */
-export async function startReconciler(o: { address: string; namespace: string; taskQueue: string; db: Db; log: Logger }): Promise<{ stop(): Promise<void> }> {
-  const connection = await Connection.connect({ address: o.address });
+export async function startReconciler(o: { connection: TemporalConnectionOptions; namespace: string; taskQueue: string; db: Db; log: Logger }): Promise<{ stop(): Promise<void> }> {
+  const connection = await Connection.connect(o.connection);
   const client = new Client({ connection, namespace: o.namespace });
   let since = Date.now() - FIRST_LOOK_BACK_MS;
   let stopped = false;
