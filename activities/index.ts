@@ -21,7 +21,7 @@ export function createActivities(deps: ActivityDeps) {
     /** One page of the endpoints a message goes to; their deliveries are recorded as pending. */
     async resolveEndpoints(input: MessageWorkflowInput): Promise<{ endpointIds: string[]; nextAfterSeq?: string }> {
       const page = await matchingEndpointIds(db, { ...input, limit: PAGE });
-      await createDeliveries(db, input.messageId, page.ids);
+      await createDeliveries(db, input.messageId, page.ids, input.afterSeq ?? '0');
       return { endpointIds: page.ids, nextAfterSeq: page.lastSeq };
     },
 
