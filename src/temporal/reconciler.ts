@@ -132,6 +132,8 @@ function createLeadership(databaseUrl: string, name: string) {
 
 const { EventType, HistoryEventFilterType } = proto.temporal.api.enums.v1;
 type RunEnd = 'running' | 'none' | { closed: string };
+/** A pending row to judge, with what brought it here: its run's close as visibility listed it, or why its fan-out ended. */
+type Candidate = PendingDelivery & { closedBy?: { runId: string; status: string }; hint?: string };
 type HistoryEvent = proto.temporal.api.history.v1.IHistoryEvent;
 
 /** The passes, apart from leadership, so a test can run one on demand. */
@@ -142,35 +144,38 @@ export function createReconciliation(o: { client: Client; db: Db; taskQueue: str
   let walk: { after?: QuietCursor; restUntil: number } = { restUntil: 0 };
 
   /**
-   * The newest run of a workflow id (or the run named): still running, none at all, or why it closed.
+   * The newest run of a workflow id: still running, none at all, or why it closed.
    * Describe first: a close-event read of a run still open waits for it to close.
    */
-  async function newestRunEnd(workflowId: string, runId?: string): Promise<RunEnd> {
+  async function newestRunEnd(workflowId: string): Promise<RunEnd> {
     let run;
     try {
-      run = await client.workflow.getHandle(workflowId, runId).describe();
+      run = await client.workflow.getHandle(workflowId).describe();
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return 'none';
       throw err;
     }
-    switch (run.status.name) {
-      case 'RUNNING':
-        return 'running';
+    return run.status.name === 'RUNNING' ? 'running' : { closed: await closedBecause(workflowId, run.runId, run.status.name) };
+  }
+
+  /** Why a closed run closed: its status says, or for a termination or failure its close event. */
+  async function closedBecause(workflowId: string, runId: string, status: string): Promise<string> {
+    switch (status) {
       case 'CANCELLED':
-        return { closed: 'cancelled: the workflow was cancelled' };
+        return 'cancelled: the workflow was cancelled';
       case 'TIMED_OUT':
-        return { closed: 'timed out: the workflow exceeded its execution timeout' };
+        return 'timed out: the workflow exceeded its execution timeout';
       case 'TERMINATED':
       case 'FAILED': {
         const { history } = await client.workflowService.getWorkflowExecutionHistory({
           namespace: client.options.namespace,
-          execution: { workflowId, runId: run.runId },
+          execution: { workflowId, runId },
           historyEventFilterType: HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT,
         });
-        return { closed: closeReason(history?.events?.[0]) };
+        return closeReason(history?.events?.[0]);
       }
       default:
-        return { closed: 'ended: its run closed without recording the end of this delivery' };
+        return 'ended: its run closed without recording the end of this delivery';
     }
   }
 
@@ -187,22 +192,26 @@ export function createReconciliation(o: { client: Client; db: Db; taskQueue: str
    * The reason a pending row fails for, or undefined while something may still end it. `hint` is why the
    * message or slice that made it ended, when that is what brought the row here.
    */
-  async function verdict(row: PendingDelivery, fanouts: Map<string, Promise<boolean>>, hint?: string): Promise<string | undefined> {
-    const end = await newestRunEnd(deliveryWorkflowId(row.messageId, row.endpointId));
+  async function verdict(row: Candidate, fanouts: Map<string, Promise<boolean>>): Promise<string | undefined> {
+    const workflowId = deliveryWorkflowId(row.messageId, row.endpointId);
+    // Its own run closed (visibility said so): no need to ask which run is newest, since a newer one
+    // claims the row again whatever this pass writes.
+    if (row.closedBy && row.closedBy.runId === row.runId) return closedBecause(workflowId, row.runId, row.closedBy.status);
+    const end = await newestRunEnd(workflowId);
     if (end === 'running') return undefined;
     if (end !== 'none') return end.closed;
     if (!fanouts.has(row.messageId)) fanouts.set(row.messageId, fanoutRunning(row.messageId));
     if (await fanouts.get(row.messageId)) return undefined;
-    return hint ?? 'never started: the fan-out of its message ended before starting this delivery';
+    return row.hint ?? 'never started: the fan-out of its message ended before starting this delivery';
   }
 
   /** Checks rows a few at a time and fails the orphans in one statement. */
-  async function settle(rows: (PendingDelivery & { hint?: string })[]): Promise<number> {
+  async function settle(rows: Candidate[]): Promise<number> {
     const fanouts = new Map<string, Promise<boolean>>();
     const orphans: (PendingDelivery & { reason: string })[] = [];
     await inPool(rows.length, READS_IN_FLIGHT, async (i) => {
       const row = rows[i]!;
-      const reason = await verdict(row, fanouts, row.hint);
+      const reason = await verdict(row, fanouts);
       if (reason !== undefined) orphans.push({ messageId: row.messageId, endpointId: row.endpointId, runId: row.runId, reason });
     });
     return failOrphans(db, orphans);
@@ -232,6 +241,7 @@ export function createReconciliation(o: { client: Client; db: Db; taskQueue: str
 
   async function settleClosed(runs: WorkflowExecutionInfo[]): Promise<number> {
     const targets: DeliveryTarget[] = [];
+    const closedBy = new Map<string, Candidate['closedBy']>();
     const fanouts: WorkflowExecutionInfo[] = [];
     for (const run of runs) {
       if (run.type !== 'deliveryWorkflow') {
@@ -241,14 +251,15 @@ export function createReconciliation(o: { client: Client; db: Db; taskQueue: str
       // Its id names the delivery, search attributes or not (a run an operator started by hand).
       const target = parseDeliveryWorkflowId(run.workflowId);
       if (target) targets.push(target);
+      closedBy.set(run.workflowId, { runId: run.runId, status: run.status.name });
     }
-    const rows: (PendingDelivery & { hint?: string })[] = await pendingDeliveries(db, targets);
+    const rows: Candidate[] = (await pendingDeliveries(db, targets))
+      .map((row) => ({ ...row, closedBy: closedBy.get(deliveryWorkflowId(row.messageId, row.endpointId)) }));
     if (fanouts.length > 0) {
       const hints = new Map<string, string>();
       for (const run of fanouts) {
-        const end = await newestRunEnd(run.workflowId, run.runId);
         const messageId = run.typedSearchAttributes.get(SEARCH_ATTRIBUTES.messageId)!;
-        if (end !== 'running' && end !== 'none') hints.set(messageId, `never started: ${end.closed} (${run.type} ${run.workflowId})`);
+        hints.set(messageId, `never started: ${await closedBecause(run.workflowId, run.runId, run.status.name)} (${run.type} ${run.workflowId})`);
       }
       for (const row of await unclaimedDeliveries(db, [...hints.keys()])) rows.push({ ...row, hint: hints.get(row.messageId) });
     }
@@ -272,8 +283,9 @@ export function createReconciliation(o: { client: Client; db: Db; taskQueue: str
 
   return {
     async pass(): Promise<void> {
+      const started = Date.now();
       const failed = (await recentlyClosed()) + (await walkOnce());
-      if (failed > 0) o.log.info({ failed }, 'delivery rows whose runs ended without a word: marked failed');
+      if (failed > 0) o.log.info({ failed, durationMs: Date.now() - started }, 'delivery rows whose runs ended without a word: marked failed');
     },
     /** Exported for tests: one batch of the complete walk, now. */
     walkOnce,
