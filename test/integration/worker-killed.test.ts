@@ -97,36 +97,23 @@ async function killAfterRecording(worker: HookflowProcess, release: () => void, 
 }
 
 describe('an attempt recorded, then its worker killed before Temporal heard of it', () => {
-  it('the inline first attempt runs again: nothing is sent or recorded again, and the run completes as the row says', async () => {
-    const hold = holdRequest(0);
+  // The inline first attempt's task times out on the dead worker (10 s); a retry's activity after DELIVERY_TIMEOUT + 10 s.
+  it.each([
+    { attempt: 'the inline first attempt', attempts: 1, before: 200, timeoutMs: 60_000 },
+    { attempt: 'a retry', attempts: 2, before: 500, timeoutMs: 90_000 },
+  ])('$attempt runs again: nothing is sent or recorded again, and the run completes as the row says', async ({ attempts, before, timeoutMs }) => {
+    const hold = holdRequest(attempts - 1, before);
     const r = await receiver(hold.answer);
     const tenantId = uniqueTenant();
     const endpointId = await endpoint(tenantId, r.url());
     const w1 = await startWorker();
     const messageId: string = (await stack.request('POST', '/events', buildEvent({ tenantId }))).body.id;
-    await waitFor(() => r.received.length === 1, 'the first attempt to be in flight');
-    await killAfterRecording(w1, hold.release, messageId, 1);
-    // The first task times out on the dead worker (10 s) and runs again on the new one.
-    await waitFor(async () => (await statusOf(deliveryWorkflowId(messageId, endpointId))) === 'COMPLETED', 'the delivery to complete on the new worker', 60_000);
-    expect(r.received).toHaveLength(1);
-    expect(await count('SELECT 1 FROM attempts WHERE message_id = $1', [messageId])).toBe(1);
-    expect(await rowOf(messageId, endpointId)).toMatchObject({ status: 'succeeded', attempts: 1 });
-  });
-
-  it('a retry runs again: nothing is sent or recorded again, and the run completes as the row says', async () => {
-    const hold = holdRequest(1, 500);
-    const r = await receiver(hold.answer);
-    const tenantId = uniqueTenant();
-    const endpointId = await endpoint(tenantId, r.url());
-    const w1 = await startWorker();
-    const messageId: string = (await stack.request('POST', '/events', buildEvent({ tenantId }))).body.id;
-    await waitFor(() => r.received.length === 2, 'the retrying activity\'s attempt to be in flight');
-    await killAfterRecording(w1, hold.release, messageId, 2);
-    // The activity times out on the dead worker (DELIVERY_TIMEOUT + 10 s) and runs again on the new one.
-    await waitFor(async () => (await statusOf(deliveryWorkflowId(messageId, endpointId))) === 'COMPLETED', 'the delivery to complete on the new worker', 90_000);
-    expect(r.received).toHaveLength(2);
-    expect(await count('SELECT 1 FROM attempts WHERE message_id = $1', [messageId])).toBe(2);
-    expect(await rowOf(messageId, endpointId)).toMatchObject({ status: 'succeeded', attempts: 2 });
+    await waitFor(() => r.received.length === attempts, 'the attempt to be in flight');
+    await killAfterRecording(w1, hold.release, messageId, attempts);
+    await waitFor(async () => (await statusOf(deliveryWorkflowId(messageId, endpointId))) === 'COMPLETED', 'the delivery to complete on the new worker', timeoutMs);
+    expect(r.received).toHaveLength(attempts);
+    expect(await count('SELECT 1 FROM attempts WHERE message_id = $1', [messageId])).toBe(attempts);
+    expect(await rowOf(messageId, endpointId)).toMatchObject({ status: 'succeeded', attempts });
   });
 });
 
