@@ -6,7 +6,7 @@ import type { Logger } from '../src/observability/logger';
 import { disableEndpoint, getEndpoint, noteAttemptOutcome, reserveDeliverySlot, type EndpointRow } from '../src/db/endpoints';
 import { getMessageForDelivery } from '../src/db/messages';
 import {
-  claimDelivery, failDelivery, holdSlot, ownedDelivery, recordAttempt, type DeliveryTarget, type RunClaim,
+  claimDelivery, failDelivery, holdSlot, legacyDelivery, ownedDelivery, recordAttempt, type DeliveryTarget, type RunClaim,
 } from '../src/db/deliveries';
 import { newId } from '../src/lib/ids';
 import { SecretBoxError } from '../src/secrets/secret-box';
@@ -112,11 +112,16 @@ export function createAttempt(deps: AttemptDeps) {
     run: RunClaim | null,
     o: { claim: boolean; plan?: DeliveryPlan; heldSlotAt?: number },
   ): Promise<{ outcome: Outcome; plan?: DeliveryPlan }> {
-    if (run && o.claim && !(await claimDelivery(db, target, run))) {
-      return { outcome: { kind: 'failed', failureType: 'Superseded', reason: 'a newer run of this delivery owns it' } };
-    }
-    const [loaded, owned] = await Promise.all([load(target), run ? ownedDelivery(db, target, run) : undefined]);
-    if (run && !owned) return { outcome: { kind: 'failed', failureType: 'Superseded', reason: 'a newer run of this delivery owns it' } };
+    // The claim (or, on a retry, the ownership check) and the reads the POST needs go out together.
+    const [state, loaded] = await Promise.all([
+      run ? (o.claim ? claimDelivery(db, target, run) : ownedDelivery(db, target, run)) : legacyDelivery(db, target),
+      load(target),
+    ]);
+    if (!state) return { outcome: { kind: 'failed', failureType: 'Superseded', reason: 'a newer run of this delivery owns it' } };
+    // Finished already: this run recorded its end, then the worker died before Temporal heard of it, or
+    // the inline attempt runs again. Nothing is sent or recorded again, and the run ends as the row says.
+    if (state.status === 'succeeded') return { outcome: { kind: 'succeeded' } };
+    if (state.status === 'failed') return { outcome: { kind: 'failed', failureType: 'DeliveryEnded', reason: state.failureReason ?? 'the delivery already failed' } };
     const closed = gate(target, loaded);
     if (closed) {
       if (closed.kind === 'failed') await failDelivery(db, target, run, closed.reason);
@@ -125,10 +130,10 @@ export function createAttempt(deps: AttemptDeps) {
     const endpoint = loaded.endpoint as EndpointRow;
     const message = loaded.message!;
     const plan = o.plan ?? planFor(endpoint);
-    const number = (owned?.attempts ?? Context.current().info.attempt - 1) + 1;
+    const number = (run ? state.attempts : Context.current().info.attempt - 1) + 1;
 
     if (plan.rateLimitPerSecond) {
-      const deferred = await awaitSlot(target, run, owned?.slotAt ?? o.heldSlotAt ?? null);
+      const deferred = await awaitSlot(target, run, (run ? state.slotAt : null) ?? o.heldSlotAt ?? null);
       if (deferred) return { outcome: deferred, plan };
     }
 

@@ -38,7 +38,7 @@ export function createActivities(deps: ActivityDeps) {
       const event = page.endpoints.some((e) => e.filter !== null) ? await messageEventText(input) : '';
       const { kept, dropped, unreadable } = selectByFilter(page.endpoints, event);
       if (unreadable.length > 0) log.warn({ messageId: input.messageId, endpointIds: unreadable }, 'stored filter does not compile: delivered unfiltered');
-      await createDeliveries(db, input.messageId, kept);
+      await createDeliveries(db, input.messageId, kept, input.afterSeq ?? '0');
       return { endpointIds: kept, nextAfterSeq: page.lastSeq, ...(dropped.length > 0 ? { filteredOut: dropped } : {}) };
     },
 

@@ -107,7 +107,7 @@ export async function startService(config: Config, o: ServiceOptions): Promise<S
         (err: unknown) => reportFailure(new Error(`the worker failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err })),
       );
       await ensureRetentionSchedule({ address: temporalAddress, config, log });
-      const reconciler = await startReconciler({ connection: temporalConnection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, db, log });
+      const reconciler = await startReconciler({ connection: temporalConnection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, databaseUrl, db, log });
       stops.push(() => reconciler.stop());
       log.info({ taskQueue: config.temporal.taskQueue }, 'worker running');
     }

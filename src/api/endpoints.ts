@@ -288,7 +288,8 @@ export function endpointRoutes(routes: Routes, { db, temporal, config }: ApiDeps
       const payloadJson = JSON.stringify(body.payload ?? { message: 'This is a test event from hookflow.' });
       if (byteLength(payloadJson) > config.maxPayloadBytes) throw payloadTooLarge(config.maxPayloadBytes);
       const { row } = await insertMessage(db, { id: newId('msg'), tenantId: endpoint.tenant_id, eventType: type, payloadJson, channels: [] });
-      await createDeliveries(db, row.id, [endpoint.id]);
+      // The workflow first, then the pending row: a start that fails leaves no row that nothing would end,
+      // and a run that did start claims (or creates) the row itself, whichever comes first.
       await temporal.workflow.start('deliveryWorkflow', {
         taskQueue: config.temporal.taskQueue,
         workflowId: deliveryWorkflowId(row.id, endpoint.id),
@@ -296,6 +297,7 @@ export function endpointRoutes(routes: Routes, { db, temporal, config }: ApiDeps
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
         typedSearchAttributes: deliverySearchAttributes({ tenantId: endpoint.tenant_id, eventType: type, messageId: row.id, endpointId: endpoint.id }),
       });
+      await createDeliveries(db, row.id, [endpoint.id]);
       await markWorkflowStarted(db, row.id);
       return { status: 202, body: { id: row.id } };
     },
