@@ -6,7 +6,7 @@ import type { Logger } from '../src/observability/logger';
 import { disableEndpoint, getEndpoint, noteAttemptOutcome, reserveDeliverySlot, type EndpointRow } from '../src/db/endpoints';
 import { getMessageForDelivery } from '../src/db/messages';
 import {
-  claimDelivery, failDelivery, holdSlot, ownedDelivery, recordAttempt, type DeliveryTarget, type OwnedDelivery, type RunClaim,
+  claimDelivery, failDelivery, holdSlot, legacyDelivery, ownedDelivery, recordAttempt, type DeliveryTarget, type RunClaim,
 } from '../src/db/deliveries';
 import { putBack, queueOf } from '../src/db/queues';
 import { newId } from '../src/lib/ids';
@@ -117,21 +117,26 @@ export function createAttempt(deps: AttemptDeps) {
     run: RunClaim | null,
     o: { claim: boolean; plan?: DeliveryPlan; heldSlotAt?: number },
   ): Promise<{ outcome: Outcome; plan?: DeliveryPlan }> {
-    if (run && o.claim && !(await claimDelivery(db, target, run))) return { outcome: await refused(target) };
-    const [loaded, owned] = await Promise.all([load(target), run ? ownedDelivery(db, target, run) : undefined]);
-    if (run && !owned) return { outcome: { kind: 'failed', failureType: 'Superseded', reason: 'a newer run of this delivery owns it' } };
-    const queue = owned?.queueKey != null ? { endpointId: target.endpointId, orderingKey: owned.queueKey } : undefined;
-    // A FIFO delivery whose run already recorded its end (this step runs again after a worker died) must not
-    // POST again: the next message of its queue may have arrived since. The turn is handed on (again).
-    if (queue && owned!.status !== 'pending') {
-      await turns.handOn(queue, { ensure: true });
-      return { outcome: recorded(owned!) };
+    // The claim (or, on a retry, the ownership check) and the reads the POST needs go out together.
+    const [state, loaded] = await Promise.all([
+      run ? (o.claim ? claimDelivery(db, target, run) : ownedDelivery(db, target, run)) : legacyDelivery(db, target),
+      load(target),
+    ]);
+    if (!state) return { outcome: run && o.claim ? await refused(target) : SUPERSEDED };
+    const queue = state.queueKey !== null ? { endpointId: target.endpointId, orderingKey: state.queueKey } : undefined;
+    // Finished already: this run recorded its end, then the worker died before Temporal heard of it, or
+    // the inline attempt runs again. Nothing is sent or recorded again, and the run ends as the row says.
+    // On a FIFO endpoint the turn is handed on (again): the first time's start may have been lost.
+    if (state.status !== 'pending') {
+      if (queue) await turns.handOn(queue, { ensure: true });
+      if (state.status === 'succeeded') return { outcome: { kind: 'succeeded' } };
+      return { outcome: { kind: 'failed', failureType: 'DeliveryEnded', reason: state.failureReason ?? 'the delivery already failed' } };
     }
     const closed = gate(target, loaded);
     if (closed) {
       if (closed.kind === 'failed') {
         // Disabling an endpoint holds its queue: a head not yet attempted waits at the front instead of failing.
-        if (queue && run && closed.failureType === 'EndpointDisabled' && owned!.attempts === 0 && (await putBack(db, target, run.runId))) {
+        if (queue && run && closed.failureType === 'EndpointDisabled' && state.attempts === 0 && (await putBack(db, target, run.runId))) {
           return { outcome: { ...closed, reason: `${closed.reason}; its FIFO queue is held and this message waits at its front` } };
         }
         await failDelivery(db, target, run, closed.reason);
@@ -142,10 +147,10 @@ export function createAttempt(deps: AttemptDeps) {
     const endpoint = loaded.endpoint as EndpointRow;
     const message = loaded.message!;
     const plan = o.plan ?? planFor(endpoint);
-    const number = (owned?.attempts ?? Context.current().info.attempt - 1) + 1;
+    const number = (run ? state.attempts : Context.current().info.attempt - 1) + 1;
 
     if (plan.rateLimitPerSecond) {
-      const deferred = await awaitSlot(target, run, owned?.slotAt ?? o.heldSlotAt ?? null);
+      const deferred = await awaitSlot(target, run, (run ? state.slotAt : null) ?? o.heldSlotAt ?? null);
       if (deferred) return { outcome: deferred, plan };
     }
 
@@ -223,17 +228,13 @@ export function createAttempt(deps: AttemptDeps) {
         reason: 'a FIFO delivery runs only while it holds its queue\'s turn; it has ended, waits in its queue, or another run holds the turn (redeliver it through the API)',
       };
     }
-    return { kind: 'failed', failureType: 'Superseded', reason: 'a newer run of this delivery owns it' };
+    return SUPERSEDED;
   }
 
   return { attempt, planFor, turns };
 }
 
-/** What a run's delivery came to, as its row recorded it. */
-function recorded(owned: OwnedDelivery): Outcome {
-  if (owned.status === 'succeeded') return { kind: 'succeeded' };
-  return { kind: 'failed', failureType: 'DeliveryEnded', reason: owned.failureReason ?? 'failed' };
-}
+const SUPERSEDED: Outcome = { kind: 'failed', failureType: 'Superseded', reason: 'a newer run of this delivery owns it' };
 
 function flatHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
   const flat: Record<string, string> = {};

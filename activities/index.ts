@@ -1,10 +1,12 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { getEndpoint, reserveDeliverySlot } from '../src/db/endpoints';
-import { deliveryPage, failedDeliveries, resetDeliveries, type FailedDelivery } from '../src/db/messages';
+import { getEndpoint, matchingEndpoints, reserveDeliverySlot } from '../src/db/endpoints';
+import { deliveryPage, failedDeliveries, getMessageForDelivery, resetDeliveries, type FailedDelivery } from '../src/db/messages';
 import { failDelivery } from '../src/db/deliveries';
 import { queueOf, queuesOfMessage, requeueFailed } from '../src/db/queues';
-import { routeMessagePage } from '../src/db/routing';
+import { recordRoutedPage } from '../src/db/routing';
 import { purgeMessagesBefore, type PurgeCounts } from '../src/db/retention';
+import { filterEventText } from '../src/filters/event';
+import { selectByFilter } from '../src/filters/select';
 import type {
   DeliverInput, DeliveryPlan, FailDeliveryInput, FirstAttemptInput, FirstAttemptResult, MessageWorkflowInput, RecoverWorkflowInput,
   Outcome, RedeliverWorkflowInput, RetryInput,
@@ -19,17 +21,33 @@ const PAGE = 500;
 export function createActivities(deps: ActivityDeps) {
   const { db, log } = deps;
   const { attempt, planFor, turns } = createAttempt(deps);
+
+  async function messageEventText({ messageId, channels }: MessageWorkflowInput): Promise<string> {
+    const m = await getMessageForDelivery(db, messageId);
+    if (!m) throw new Error(`message ${messageId} not found`);
+    return filterEventText({ id: m.id, type: m.event_type, tenantId: m.tenant_id, createdAt: m.created_at, payloadJson: m.payload }, channels);
+  }
   return {
     /**
-     * One page of the endpoints a message goes to; their deliveries are recorded as pending. The workflow
-     * starts the unordered ones; a FIFO one waits in its queue, which starts it when its turn comes (now, if
-     * the queue was idle). Once routed, the message stops holding back FIFO queues that waited for it.
+     * One page of the endpoints a message goes to, after their filters; their deliveries are recorded as
+     * pending. Endpoints a filter dropped get nothing, and are named in `filteredOut`, which the message
+     * workflow's history records (the local activity's result), so an operator can see why an endpoint
+     * did not get a message. A page whose endpoints are all dropped still carries the cursor onwards.
+     * The workflow starts the unordered deliveries; a FIFO one waits in its queue, which starts it when its
+     * turn comes (now, if the queue was idle). Once its last page is routed, the message stops holding back
+     * FIFO queues that waited for it.
      */
-    async resolveEndpoints(input: MessageWorkflowInput): Promise<{ endpointIds: string[]; nextAfterSeq?: string }> {
-      const page = await routeMessagePage(db, { ...input, limit: PAGE });
-      if (page.fifo.length > 0) await turns.handOnAll(page.fifo.map((endpointId) => ({ endpointId, orderingKey: page.orderingKey })));
-      if (page.routed && page.tenantHasFifo) await turns.routed(input.messageId);
-      return { endpointIds: page.unordered, nextAfterSeq: page.nextAfterSeq };
+    async resolveEndpoints(input: MessageWorkflowInput): Promise<ResolvedPage> {
+      const page = await matchingEndpoints(db, { ...input, limit: PAGE });
+      // The message is read only when some endpoint of the page has a filter.
+      const event = page.endpoints.some((e) => e.filter !== null) ? await messageEventText(input) : '';
+      const { kept, dropped, unreadable } = selectByFilter(page.endpoints, event);
+      if (unreadable.length > 0) log.warn({ messageId: input.messageId, endpointIds: unreadable }, 'stored filter does not compile: delivered unfiltered');
+      const last = page.lastSeq === undefined;
+      const routed = await recordRoutedPage(db, { messageId: input.messageId, tenantId: input.tenantId, endpointIds: kept, page: input.afterSeq ?? '0', last });
+      if (routed.fifo.length > 0) await turns.handOnAll(routed.fifo.map((endpointId) => ({ endpointId, orderingKey: routed.orderingKey })));
+      if (last && routed.tenantHasFifo) await turns.routed(input.messageId);
+      return { endpointIds: routed.unordered, nextAfterSeq: page.lastSeq, ...(dropped.length > 0 ? { filteredOut: dropped } : {}) };
     },
 
     /**
@@ -131,5 +149,8 @@ function throwUnlessSucceeded(outcome: Outcome): void {
   // own backoff would also count waits for a rate-limit slot. The values follow the policy it was given.
   throw ApplicationFailure.create({ type: outcome.failureType, message: outcome.reason, nextRetryDelay: outcome.delayMs });
 }
+
+/** One page of a message's endpoints, as the message workflow's history records it. */
+export type ResolvedPage = { endpointIds: string[]; nextAfterSeq?: string; filteredOut?: string[] };
 
 export type Activities = ReturnType<typeof createActivities>;

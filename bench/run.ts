@@ -10,6 +10,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { Agent } from 'undici';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../src/config';
+import { temporalConnectionOptions } from '../src/temporal/connection';
 import { findTool } from '../src/embedded/tools';
 import { engine } from './engine';
 import { Sampler } from './procs';
@@ -21,13 +22,14 @@ import { cost, renderCost } from './cost';
 import { scaleout } from './scaleout';
 import { renderSoak, soak } from './soak';
 import { chain, renderChain } from './chain';
+import { filterEval, filtered, renderFilterEval, unfiltered } from './filters';
 import { freePort } from '../src/embedded/postgres';
 
-const ALL = ['a', 'b', 'c', 'd', 'e', 'f'];
-/** What a run without --scenarios measures: the issue-5 scenarios; f (ordered delivery) only when asked for. */
-const DEFAULT = ['a', 'b', 'c', 'd', 'e'];
+const ALL = ['a', 'b', 'c', 'd', 'e', 'f', 'o'];
+/** What a run without --scenarios measures: all but o (ordered delivery), which runs when asked for. */
+const DEFAULT = ['a', 'b', 'c', 'd', 'e', 'f'];
 /** Scenarios with a report of their own, run one per invocation. */
-const ALONE = ['cost', 'soak', 'scaleout', 'chain'];
+const ALONE = ['cost', 'soak', 'scaleout', 'chain', 'filter-eval'];
 
 const positive = (name: string, max: number) => (text: string) => {
   const n = Number(text);
@@ -47,7 +49,10 @@ const program = new Command('bench')
   .option('--events <n>', 'b, d: how many events / workflows; c: N/10 events to 10 endpoints each', whole('--events', 1_000_000), 150)
   .option('--fanout <n>', 'c: endpoints of the one-event fan-out', whole('--fanout', 100_000), 1_000)
   .option('--concurrency <n>', 'b–e: requests in flight', whole('--concurrency', 1_000), 32)
-  .option('--scenarios <list>', `which of a,b,c,d,e,f to run (f: ordered delivery); or one of ${ALONE.join(', ')} alone`, (text) => {
+  .option('--filter-events <n>', 'f: events to each group (1 → 100 endpoints unfiltered, 1 → 1,000 with 900 filtering it out)', whole('--filter-events', 1_000), 5)
+  .option('--filter-eval-rounds <n>', 'filter-eval: timed rounds (the median is reported)', whole('--filter-eval-rounds', 100), 7)
+  .option('--filter-eval-iterations <n>', 'filter-eval: evaluations per round', whole('--filter-eval-iterations', 10_000_000), 20_000)
+  .option('--scenarios <list>', `which of ${ALL.join(',')} to run (o: ordered delivery, not run by default); or one of ${ALONE.join(', ')} alone`, (text) => {
     const list = text.split(',').map((s) => s.trim()).filter(Boolean);
     if (list.length === 1 && ALONE.includes(list[0]!)) return list;
     const bad = list.filter((s) => !ALL.includes(s));
@@ -63,9 +68,9 @@ const program = new Command('bench')
   .option('--engine-local-activity', "d: experiment: run the child's no-op as a local activity")
   .option('--engine-fanout <n>', 'd: experiment: children per parent (events/n parents)', whole('--engine-fanout', 2_000), 1)
   .option('--engine-search-attributes', "d: experiment: hookflow's search attributes on both workflows")
-  .option('--fifo-events <n>', 'f1: events to the one FIFO endpoint', whole('--fifo-events', 1_000_000), 500)
-  .option('--fifo-endpoints <n>', 'f20, u20: FIFO endpoints side by side (f20), and as many unordered ones (u20)', whole('--fifo-endpoints', 10_000), 20)
-  .option('--fifo-per-endpoint <n>', 'f20, u20: events to each of those endpoints', whole('--fifo-per-endpoint', 100_000), 50)
+  .option('--fifo-events <n>', 'o1: events to the one FIFO endpoint', whole('--fifo-events', 1_000_000), 500)
+  .option('--fifo-endpoints <n>', 'o20, u20: FIFO endpoints side by side (o20), and as many unordered ones (u20)', whole('--fifo-endpoints', 10_000), 20)
+  .option('--fifo-per-endpoint <n>', 'o20, u20: events to each of those endpoints', whole('--fifo-per-endpoint', 100_000), 50)
   .option('--cost-messages <n>', 'cost: messages to the one-endpoint tenant', whole('--cost-messages', 10_000), 20)
   .option('--cost-fanout <list>', 'cost: endpoint counts of the one-message fan-out cases', (text) => text.split(',').map((k) => whole('--cost-fanout', 10_000)(k.trim())), [10, 100])
   .option('--cost-concurrency <n>', 'cost: messages in flight (1: each waits for the previous delivery)', whole('--cost-concurrency', 1_000), 1)
@@ -111,6 +116,8 @@ type RawOptions = Omit<Options, 'json' | 'engineEagerStart' | 'engineLocalActivi
   costConcurrency: number;
   soakMinutes: number;
   soakRate: number;
+  filterEvalRounds: number;
+  filterEvalIterations: number;
   sampleSeconds: number;
   out?: string;
   engine?: string;
@@ -144,6 +151,7 @@ const opts: Options = {
   engineLocalActivity: Boolean(raw.engineLocalActivity),
   engineFanout: raw.engineFanout,
   engineSearchAttributes: Boolean(raw.engineSearchAttributes),
+  filterEvents: raw.filterEvents,
   fifoEvents: raw.fifoEvents,
   fifoEndpoints: raw.fifoEndpoints,
   fifoPerEndpoint: raw.fifoPerEndpoint,
@@ -185,6 +193,11 @@ function temporalVersion(): string {
 const load = () => loadavg().map((x) => Math.round(x * 100) / 100);
 
 async function main(): Promise<void> {
+  if (opts.scenarios[0] === 'filter-eval') {
+    const report = filterEval({ rounds: raw.filterEvalRounds, iterations: raw.filterEvalIterations });
+    process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderFilterEval(report)}\nload average ${load().join(' ')} on ${cpus().length} cores\n`);
+    return;
+  }
   if (opts.scenarios[0] === 'scaleout') {
     await scaleout({ events: raw.scaleoutEvents, concurrency: opts.concurrency, receivers: opts.receivers, out: outFile('scaleout'), settings, progress, json: opts.json, opts });
     return;
@@ -221,7 +234,8 @@ async function main(): Promise<void> {
     progress(`hookflow ready: ${stack.description}; API ${stack.apiUrl}, Temporal ${stack.temporalAddress ?? 'unknown'}`);
     let temporal: Client | undefined;
     if (stack.temporalAddress) {
-      connection = await Connection.connect({ address: stack.temporalAddress });
+      // TEMPORAL_TLS_* and TEMPORAL_API_KEY, as hookflow itself reaches that Temporal.
+      connection = await Connection.connect(temporalConnectionOptions(loadConfig().temporal, stack.temporalAddress));
       temporal = new Client({ connection, namespace: stack.namespace });
     }
     const receiverPid = receivers.pid;
@@ -265,7 +279,7 @@ async function main(): Promise<void> {
     // a backlog it cannot drain within --drain-timeout is left behind and would slow whatever followed.
     if (opts.scenarios.includes('d')) await run('d', engine);
     if (opts.scenarios.includes('e')) await run('e', wire);
-    if (opts.scenarios.some((s) => ['a', 'b', 'c', 'f'].includes(s))) {
+    if (opts.scenarios.some((s) => ['a', 'b', 'c', 'f', 'o'].includes(s))) {
       progress('warm-up: 10 events, not counted');
       await warmUp(ctx);
     }
@@ -275,14 +289,18 @@ async function main(): Promise<void> {
       await run('c10', fanoutTen);
     }
     if (opts.scenarios.includes('f')) {
-      await run('f1', fifoOne);
+      await run('f100', unfiltered);
+      await run('f1000', filtered);
+    }
+    if (opts.scenarios.includes('o')) {
+      await run('o1', fifoOne);
       // The unordered run first: the FIFO one then meets an engine as warm as it.
       await run('u20', fifoMany('unordered'));
-      await run('f20', fifoMany('fifo'));
+      await run('o20', fifoMany('fifo'));
     }
     if (opts.scenarios.includes('a')) await run('a', steady);
 
-    const order = ['a', 'b', 'c1', 'c10', 'd', 'e', 'f1', 'u20', 'f20'];
+    const order = ['a', 'b', 'c1', 'c10', 'f100', 'f1000', 'o1', 'u20', 'o20', 'd', 'e'];
     results.sort((x, y) => order.indexOf(x.id) - order.indexOf(y.id));
     const report: Report = {
       command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,

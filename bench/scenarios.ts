@@ -32,6 +32,8 @@ export type Options = {
   fifoEvents: number;
   fifoEndpoints: number;
   fifoPerEndpoint: number;
+  /** f: events sent to each filter fan-out group (one at a time at --concurrency 1). */
+  filterEvents: number;
 };
 
 export type Ctx = {
@@ -95,8 +97,13 @@ async function api(ctx: Ctx, method: 'POST' | 'GET', path: string, body?: unknow
   return { status: res.statusCode, body: parsed };
 }
 
-/** `count` endpoints for one tenant, at receivers.url(group, n); created once per group. `fields` go into each POST /endpoints. */
-export async function endpointGroup(ctx: Ctx, group: string, tenants: number, perTenant: number, fields: Record<string, unknown> = {}): Promise<string[]> {
+/**
+ * `count` endpoints for one tenant, at receivers.url(group, n), each with `filterOf(n)` if given and `fields` in
+ * each POST /endpoints; created once per group.
+ */
+export async function endpointGroup(
+  ctx: Ctx, group: string, tenants: number, perTenant: number, filterOf?: (n: number) => unknown, fields: Record<string, unknown> = {},
+): Promise<string[]> {
   const existing = ctx.tenants.get(group);
   if (existing) return existing;
   const ids = Array.from({ length: tenants }, (_, t) => `bench-${ctx.runId}-${group}-${t}`);
@@ -105,6 +112,7 @@ export async function endpointGroup(ctx: Ctx, group: string, tenants: number, pe
       tenantId: ids[n % tenants],
       url: ctx.receivers.url(group, n),
       description: `bench ${group} ${n}`,
+      ...(filterOf ? { filter: filterOf(n) } : {}),
       ...fields,
     });
     if (res.status !== 201) throw new Error(`POST /endpoints answered ${res.status}: ${JSON.stringify(res.body)}`);
@@ -288,7 +296,7 @@ export async function steady(ctx: Ctx): Promise<ScenarioResult> {
  * Closed loop: `count` events, at most --concurrency in flight, to `perEvent` endpoints each; event n goes
  * to tenants[n % tenants.length]. `check` adds notes from the requests once every delivery arrived.
  */
-async function burst(
+export async function burst(
   ctx: Ctx, tag: string, title: string, count: number, tenants: string[], perEvent: number, check?: (sents: Sent[]) => string[],
 ): Promise<ScenarioResult> {
   const window = ctx.sampler?.open();
@@ -345,23 +353,23 @@ function orderViolations(ctx: Ctx, sents: Sent[], sameQueue: (a: Sent, b: Sent) 
   return violations;
 }
 
-/** f1. One FIFO endpoint: --fifo-events events, one at a time by the contract, to a receiver that answers at once. */
+/** o1. One FIFO endpoint: --fifo-events events, one at a time by the contract, to a receiver that answers at once. */
 export async function fifoOne(ctx: Ctx): Promise<ScenarioResult> {
-  const tenants = await endpointGroup(ctx, 'f1', 1, 1, { ordering: 'fifo' });
-  return burst(ctx, 'f1', `${ctx.opts.fifoEvents} events to 1 FIFO endpoint, ${ctx.opts.concurrency} in flight`, ctx.opts.fifoEvents, tenants, 1, (sents) => [
+  const tenants = await endpointGroup(ctx, 'o1', 1, 1, undefined, { ordering: 'fifo' });
+  return burst(ctx, 'o1', `${ctx.opts.fifoEvents} events to 1 FIFO endpoint, ${ctx.opts.concurrency} in flight`, ctx.opts.fifoEvents, tenants, 1, (sents) => [
     `order: ${orderViolations(ctx, sents, () => true)} pairs of events arrived against the order of their 202s`,
   ]);
 }
 
 /**
- * f20 / u20. --fifo-endpoints endpoints, one per tenant, --fifo-per-endpoint events each, side by side:
- * FIFO endpoints (f20), and the same load on unordered ones (u20), for the ratio of the two.
+ * o20 / u20. --fifo-endpoints endpoints, one per tenant, --fifo-per-endpoint events each, side by side:
+ * FIFO endpoints (o20), and the same load on unordered ones (u20), for the ratio of the two.
  */
 export function fifoMany(ordering: 'fifo' | 'unordered') {
   return async (ctx: Ctx): Promise<ScenarioResult> => {
-    const tag = ordering === 'fifo' ? 'f20' : 'u20';
+    const tag = ordering === 'fifo' ? 'o20' : 'u20';
     const { fifoEndpoints: endpoints, fifoPerEndpoint: each } = ctx.opts;
-    const tenants = await endpointGroup(ctx, tag, endpoints, 1, { ordering });
+    const tenants = await endpointGroup(ctx, tag, endpoints, 1, undefined, { ordering });
     // Event n went to tenant n % endpoints (burst), each tenant's one endpoint being one queue.
     const queueOf = (s: Sent) => Number(s.id.slice(s.id.lastIndexOf('.') + 1)) % endpoints;
     const title = `${endpoints} ${ordering === 'fifo' ? 'FIFO' : 'unordered'} endpoints × ${each} events, ${ctx.opts.concurrency} in flight`;

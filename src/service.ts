@@ -11,6 +11,7 @@ import { startEmbeddedPostgres, startEmbeddedTemporal } from './embedded';
 import type { Logger } from './observability/logger';
 import { createMetrics } from './observability/metrics';
 import { createSecretBox } from './secrets/secret-box';
+import { drainableRetries, temporalConnectionOptions, temporalTlsRefusal } from './temporal/connection';
 import { ensureRetentionSchedule } from './temporal/retention-schedule';
 import { startReconciler } from './temporal/reconciler';
 import { createDeliveryWorker } from './temporal/worker';
@@ -84,7 +85,12 @@ export async function startService(config: Config, o: ServiceOptions): Promise<S
       stops.push(() => server.stop());
       temporalAddress = server.address;
       temporalUiUrl = server.uiUrl;
+    } else {
+      // A certificate refused either way stops start-up with a sentence, not a transport error later.
+      const refusal = await temporalTlsRefusal(config.temporal, temporalAddress);
+      if (refusal) throw new ConfigError(refusal);
     }
+    const temporalConnection = temporalConnectionOptions(config.temporal, temporalAddress);
 
     const db = createPool(databaseUrl, config.databasePoolSize);
     stops.push(() => db.end());
@@ -101,7 +107,7 @@ export async function startService(config: Config, o: ServiceOptions): Promise<S
         (err: unknown) => reportFailure(new Error(`the worker failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err })),
       );
       await ensureRetentionSchedule({ address: temporalAddress, config, log });
-      const reconciler = await startReconciler({ address: temporalAddress, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, db, log });
+      const reconciler = await startReconciler({ connection: temporalConnection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, databaseUrl, db, log });
       stops.push(() => reconciler.stop());
       log.info({ taskQueue: config.temporal.taskQueue }, 'worker running');
     }
@@ -110,11 +116,16 @@ export async function startService(config: Config, o: ServiceOptions): Promise<S
     if (o.roles.includes('api')) {
       // Lazy: the API starts and answers 503 while Temporal is away, and recovers by itself.
       // Reconnect within seconds once Temporal is back (gRPC's default backoff grows to two minutes).
+      const retries = drainableRetries();
       const connection = Connection.lazy({
-        address: temporalAddress,
+        ...temporalConnection,
+        interceptors: retries.interceptors,
         channelArgs: { 'grpc.initial_reconnect_backoff_ms': 250, 'grpc.max_reconnect_backoff_ms': 2_000 },
       });
-      stops.push(() => connection.close());
+      stops.push(async () => {
+        await retries.drain();
+        await connection.close();
+      });
       const temporal = new Client({ connection, namespace: config.temporal.namespace, interceptors: tracing.clientInterceptors });
       const { app } = createApp({ db, temporal, config, log, metrics, tracer: tracing.tracer, portalDir: o.portalDir });
       const server = await new Promise<Server>((resolveServer, reject) => {

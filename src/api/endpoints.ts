@@ -11,6 +11,7 @@ import { deliveryStarter } from '../temporal/delivery-starter';
 import { queueRoutes } from './queues';
 import { formatDuration, parseDuration } from '../lib/duration';
 import { newId } from '../lib/ids';
+import { JsonText } from '../lib/json-text';
 import { generateSecret, isValidSecret } from '../webhooks/signing';
 import { ipLiteral, isPublicAddress } from '../webhooks/address-guard';
 import { SEARCH_ATTRIBUTES, deliverySearchAttributes, deliveryWorkflowId, recoverWorkflowId } from '../../workflows/ids';
@@ -20,6 +21,7 @@ import {
   afterSeq, byteLength, jsonDepth, payloadTooLarge,
 } from './common';
 import { notFound, validationFailed } from './errors';
+import { FilterBody, readFilter } from './filters';
 import type { Routes } from './route';
 
 /** Standard Webhooks: the previous secret keeps signing for 24 h after a rotation. */
@@ -63,6 +65,7 @@ const EndpointFields = {
   rateLimitPerSecond: z.number().int().min(1).max(100_000).nullable(),
   retrySchedule: z.array(Duration).min(1).max(20).nullable().openapi({ description: 'Replaces the exponential default: ["10s","100s"] = three attempts.' }),
   metadata: Metadata,
+  filter: FilterBody.nullable(),
   ordering: z.enum(['unordered', 'fifo']).openapi({
     description: '"fifo": messages one at a time, in the order they were accepted (per orderingKey); a change applies to messages accepted after it. Default "unordered".',
   }),
@@ -81,6 +84,7 @@ const EndpointCreate = z
     rateLimitPerSecond: EndpointFields.rateLimitPerSecond.optional(),
     retrySchedule: EndpointFields.retrySchedule.optional(),
     metadata: EndpointFields.metadata.optional(),
+    filter: EndpointFields.filter.optional(),
     ordering: EndpointFields.ordering.optional(),
   })
   .strict();
@@ -101,6 +105,7 @@ const Endpoint = z
     rateLimitPerSecond: z.number().int().nullable(),
     retrySchedule: z.array(z.string()).nullable(),
     metadata: z.record(z.string(), z.unknown()),
+    filter: FilterBody.nullable().openapi({ description: 'Returned as written: numbers keep their digits.' }),
     ordering: z.enum(['unordered', 'fifo']),
     createdAt: Timestamp,
     updatedAt: Timestamp,
@@ -132,6 +137,7 @@ function endpointJson(e: EndpointRow) {
     rateLimitPerSecond: e.rate_limit_per_second,
     retrySchedule: e.retry_schedule_ms?.map(formatDuration) ?? null,
     metadata: e.metadata,
+    filter: e.filter === null ? null : new JsonText(e.filter),
     ordering: e.ordering,
     createdAt: e.created_at.toISOString(),
     updatedAt: e.updated_at.toISOString(),
@@ -170,8 +176,9 @@ export function endpointRoutes(routes: Routes, deps: ApiDeps): void {
     summary: 'Create an endpoint (a secret is generated when none is given)',
     body: EndpointCreate,
     responses: { 201: { description: 'The endpoint, without its secret.', schema: Endpoint } },
-    handler: async ({ body }) => {
+    handler: async ({ body, req }) => {
       checkReachable(body.url);
+      const filterJson = body.filter ? readFilter(req).text : null;
       const endpoint = await insertEndpoint(db, {
         id: newId('ep'),
         tenantId: body.tenantId,
@@ -185,6 +192,7 @@ export function endpointRoutes(routes: Routes, deps: ApiDeps): void {
         rateLimitPerSecond: body.rateLimitPerSecond ?? null,
         retryScheduleMs: body.retrySchedule?.map((d) => parseDuration(d)!) ?? null,
         metadata: body.metadata ?? {},
+        filterJson,
         ordering: body.ordering ?? 'unordered',
       });
       return { status: 201, body: endpointJson(endpoint) };
@@ -225,13 +233,15 @@ export function endpointRoutes(routes: Routes, deps: ApiDeps): void {
     params: IdParams,
     body: EndpointPatch,
     responses: { 200: { description: 'The endpoint.', schema: Endpoint }, 404: { description: 'No such endpoint.' } },
-    handler: async ({ params, body }) => {
+    handler: async ({ params, body, req }) => {
       checkReachable(body.url);
+      const { retrySchedule, filter, ...rest } = body;
       const changes: EndpointChanges = {
-        ...body,
-        retryScheduleMs: body.retrySchedule === undefined ? undefined : (body.retrySchedule?.map((d) => parseDuration(d)!) ?? null),
+        ...rest,
+        retryScheduleMs: retrySchedule === undefined ? undefined : (retrySchedule?.map((d) => parseDuration(d)!) ?? null),
+        // `null` removes the filter; a new one applies to messages resolved after this answer.
+        filterJson: filter === undefined ? undefined : filter === null ? null : readFilter(req).text,
       };
-      delete (changes as { retrySchedule?: unknown }).retrySchedule;
       const endpoint = await updateEndpoint(db, params.id, changes);
       if (!endpoint) throw notFound('endpoint');
       if (body.disabled === false) await turns.resumeEndpoint(endpoint.id, RESUME_AT_ONCE);
@@ -299,7 +309,8 @@ export function endpointRoutes(routes: Routes, deps: ApiDeps): void {
       if (byteLength(payloadJson) > config.maxPayloadBytes) throw payloadTooLarge(config.maxPayloadBytes);
       // Not routed, and not queued on a FIFO endpoint: a test checks the endpoint now, beside its queue.
       const { row } = await insertMessage(db, { id: newId('msg'), tenantId: endpoint.tenant_id, eventType: type, payloadJson, channels: [], routed: true });
-      await createDeliveries(db, row.id, [endpoint.id]);
+      // The workflow first, then the pending row: a start that fails leaves no row that nothing would end,
+      // and a run that did start claims (or creates) the row itself, whichever comes first.
       await temporal.workflow.start('deliveryWorkflow', {
         taskQueue: config.temporal.taskQueue,
         workflowId: deliveryWorkflowId(row.id, endpoint.id),
@@ -307,6 +318,7 @@ export function endpointRoutes(routes: Routes, deps: ApiDeps): void {
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
         typedSearchAttributes: deliverySearchAttributes({ tenantId: endpoint.tenant_id, eventType: type, messageId: row.id, endpointId: endpoint.id }),
       });
+      await createDeliveries(db, row.id, [endpoint.id]);
       await markWorkflowStarted(db, row.id);
       return { status: 202, body: { id: row.id } };
     },

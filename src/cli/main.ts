@@ -127,11 +127,13 @@ endpoints
   .option('--channel <channel>', 'only events sharing this channel (repeatable)', collect)
   .option('--secret <whsec>', 'the signing secret (default: generated)')
   .option('--description <text>', 'a description')
+  .option('--filter <json>', 'only events this payload filter matches (docs/filters.md), a JSON object', jsonText)
   .option('--fifo', 'deliver in order: one message at a time, in the order they were accepted (per ordering key)')
-  .action((o: { tenant: string; url: string; eventType?: string[]; channel?: string[]; secret?: string; description?: string; fifo?: boolean }) =>
+  .action((o: { tenant: string; url: string; eventType?: string[]; channel?: string[]; secret?: string; description?: string; filter?: JsonText; fifo?: boolean }) =>
     client(() =>
       callApi('POST', '/endpoints', {
-        tenantId: o.tenant, url: o.url, eventTypes: o.eventType, channels: o.channel, secret: o.secret, description: o.description, ordering: o.fifo ? 'fifo' : undefined,
+        tenantId: o.tenant, url: o.url, eventTypes: o.eventType, channels: o.channel, secret: o.secret, description: o.description, filter: o.filter,
+        ordering: o.fifo ? 'fifo' : undefined,
       }),
     )(),
   );

@@ -20,6 +20,8 @@ export type EndpointRow = {
   rate_limit_per_second: number | null;
   retry_schedule_ms: number[] | null;
   metadata: Record<string, unknown>;
+  /** The filter's JSON text as written, or null (src/filters/). */
+  filter: string | null;
   failing_since: Date | null;
   ordering: Ordering;
   created_at: Date;
@@ -39,6 +41,8 @@ export type NewEndpoint = {
   rateLimitPerSecond: number | null;
   retryScheduleMs: number[] | null;
   metadata: Record<string, unknown>;
+  /** JSON text, kept as written so its numbers stay exact; null = no filter. */
+  filterJson: string | null;
   ordering: Ordering;
 };
 
@@ -95,15 +99,16 @@ const COLUMNS: Record<Exclude<keyof EndpointChanges, 'ordering'>, string> = {
   rateLimitPerSecond: 'rate_limit_per_second',
   retryScheduleMs: 'retry_schedule_ms',
   metadata: 'metadata',
+  filterJson: 'filter',
 };
 
 export async function insertEndpoint(db: Db, e: NewEndpoint): Promise<EndpointRow> {
   const { rows } = await db.query<EndpointRow>(
     `INSERT INTO endpoints (id, tenant_id, url, description, event_types, channels, secret, headers, disabled,
-       rate_limit_per_second, retry_schedule_ms, metadata, ordering)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING *`,
+       rate_limit_per_second, retry_schedule_ms, metadata, filter, ordering)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING *`,
     [e.id, e.tenantId, e.url, e.description, e.eventTypes, e.channels, boxOf(db).seal(e.secret, e.id), JSON.stringify(e.headers), e.disabled,
-      e.rateLimitPerSecond, e.retryScheduleMs, JSON.stringify(e.metadata), e.ordering],
+      e.rateLimitPerSecond, e.retryScheduleMs, JSON.stringify(e.metadata), e.filterJson, e.ordering],
   );
   return opened(boxOf(db), rows[0]!);
 }
@@ -132,7 +137,7 @@ export async function updateEndpoint(db: Db, id: string, changes: EndpointChange
   const sets: string[] = [];
   const values: unknown[] = [id];
   for (const [key, column] of Object.entries(COLUMNS) as [Exclude<keyof EndpointChanges, 'ordering'>, string][]) {
-    if (changes[key] === undefined) continue;
+    if (changes[key] === undefined) continue; // null is a value: it clears a filter or a rate limit
     const value = changes[key];
     values.push(key === 'headers' || key === 'metadata' ? JSON.stringify(value) : value);
     sets.push(`${column} = $${values.length}`);
@@ -262,4 +267,25 @@ export async function resealSecrets(db: Db, pageSize = 500): Promise<{ checked: 
     if (rows.length < pageSize) return result;
     afterSeq = rows[rows.length - 1]!.seq;
   }
+}
+
+/**
+ * One page of the enabled endpoints a message goes to: the tenant's, subscribed to the type (an empty
+ * list means every type), and sharing a channel when the endpoint names channels; each with its filter,
+ * which the caller applies (activities/index.ts). `lastSeq` counts the page before any filter drops one.
+ */
+export async function matchingEndpoints(
+  db: Db,
+  q: { tenantId: string; eventType: string; channels: string[]; afterSeq?: string; limit: number },
+): Promise<{ endpoints: { id: string; filter: string | null }[]; lastSeq: string | undefined }> {
+  const { rows } = await db.query<{ id: string; seq: string; filter: string | null }>(
+    `SELECT id, seq, filter FROM endpoints
+     WHERE tenant_id = $1 AND NOT disabled
+       AND (cardinality(event_types) = 0 OR $2 = ANY (event_types))
+       AND (cardinality(channels) = 0 OR channels && $3::text[])
+       AND ($4::bigint IS NULL OR seq < $4)
+     ORDER BY seq DESC LIMIT $5`,
+    [q.tenantId, q.eventType, q.channels, q.afterSeq ?? null, q.limit],
+  );
+  return { endpoints: rows.map(({ id, filter }) => ({ id, filter })), lastSeq: rows.length === q.limit ? rows[rows.length - 1]!.seq : undefined };
 }

@@ -184,7 +184,10 @@ export async function getDelivery(db: Db, messageId: string, endpointId: string)
   return rows[0];
 }
 
-/** Records that a message goes to these endpoints, so GET /events/:id lists them as pending at once. */
+/**
+ * Records that a message goes to these endpoints, so GET /events/:id lists them as pending at once (a test
+ * send). A message workflow records its pages with recordRoutedPage (src/db/routing.ts).
+ */
 export async function createDeliveries(db: Db, messageId: string, endpointIds: string[]): Promise<void> {
   if (endpointIds.length === 0) return;
   await db.query(

@@ -227,15 +227,6 @@ export async function queuesOfMessage(db: Db, messageId: string): Promise<QueueR
   return rows.map(queueRef);
 }
 
-/** The queue of the FIFO delivery a run owned, if it was one. */
-export async function queuesOfRun(db: Db, runId: string): Promise<QueueRef[]> {
-  const { rows } = await db.query<{ endpoint_id: string; ordering_key: string }>(
-    'SELECT endpoint_id, queue_key AS ordering_key FROM deliveries WHERE run_id = $1 AND queue_key IS NOT NULL',
-    [runId],
-  );
-  return rows.map(queueRef);
-}
-
 /** The queue of one delivery, when it is a FIFO one. */
 export async function queueOf(db: Db, d: { messageId: string; endpointId: string }): Promise<QueueRef | undefined> {
   const { rows } = await db.query<{ endpoint_id: string; ordering_key: string }>(

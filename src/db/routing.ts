@@ -7,60 +7,52 @@ export type RoutedPage = {
   /** FIFO deliveries, waiting in their queues (`orderingKey`: the message's key, '' for none). */
   fifo: string[];
   orderingKey: string;
-  /** Set when the page was full: the next page starts after this endpoint. */
-  nextAfterSeq?: string;
-  /** The last page was routed: the message no longer holds FIFO queues of its tenant back. */
-  routed: boolean;
-  /** The tenant has (or had) a FIFO endpoint, so queues may wait for this message. */
+  /** The tenant has (or had) a FIFO endpoint, so queues may wait for this message to be routed. */
   tenantHasFifo: boolean;
 };
 
 /**
- * One page of a message's routing, in one statement: the tenant's enabled endpoints that take the event's
- * type and share a channel (up to `limit`), recorded as pending deliveries — a FIFO one at its message's
- * place in its queue, whose row it makes sure of — and, on the last page, the message taken off `unrouted_messages`. A repeat (a
- * retried activity) records nothing twice and answers the same.
+ * Records one page of a message's routing, in one statement: a pending delivery to each endpoint the page
+ * resolved to (after filters) — a FIFO one at its message's place in its queue, whose row it makes sure of —
+ * and, on the `last` page, takes the message off `unrouted_messages`. `page` is the page's afterSeq ('0' for
+ * the first): a page resolved again drops, in the same statement, the rows its earlier resolution made for
+ * endpoints it no longer resolves to (disabled or deleted in between) that no delivery run has claimed, since
+ * the workflow never received that earlier resolution and starts no delivery for them. A repeat records
+ * nothing twice and answers the same.
  */
-export async function routeMessagePage(
+export async function recordRoutedPage(
   db: Db,
-  q: { messageId: string; tenantId: string; eventType: string; channels: string[]; afterSeq?: string; limit: number },
+  q: { messageId: string; tenantId: string; endpointIds: string[]; page: string; last: boolean },
 ): Promise<RoutedPage> {
-  const { rows } = await db.query<{ id: string | null; seq: string | null; fifo: boolean | null; ordering_key: string; tenant_fifo: boolean }>(
-    `WITH m AS (SELECT seq, COALESCE(ordering_key, '') AS key FROM messages WHERE id = $6),
-     e AS (
-       SELECT ep.id, ep.seq, ${FIFO_FOR('m.seq', 'ep')} AS fifo FROM endpoints ep CROSS JOIN m
-       WHERE ep.tenant_id = $1 AND NOT ep.disabled
-         AND (cardinality(ep.event_types) = 0 OR $2 = ANY (ep.event_types))
-         AND (cardinality(ep.channels) = 0 OR ep.channels && $3::text[])
-         AND ($4::bigint IS NULL OR ep.seq < $4)
-       ORDER BY ep.seq DESC LIMIT $5
+  const { rows } = await db.query<{ id: string | null; fifo: boolean | null; ordering_key: string | null; tenant_fifo: boolean }>(
+    `WITH m AS (SELECT seq, COALESCE(ordering_key, '') AS key FROM messages WHERE id = $1),
+     e AS (SELECT ep.id, ${FIFO_FOR('m.seq', 'ep')} AS fifo FROM unnest($2::text[]) AS k(id) JOIN endpoints ep ON ep.id = k.id CROSS JOIN m),
+     dropped AS (
+       DELETE FROM deliveries WHERE message_id = $1 AND page_after_seq = $3 AND run_id IS NULL AND status = 'pending'
+         AND endpoint_id <> ALL ($2::text[])
      ),
      recorded AS (
-       INSERT INTO deliveries (message_id, endpoint_id, queue_key, queue_seq)
-       SELECT $6, e.id, CASE WHEN e.fifo THEN m.key END, CASE WHEN e.fifo THEN m.seq END FROM e CROSS JOIN m
+       INSERT INTO deliveries (message_id, endpoint_id, page_after_seq, queue_key, queue_seq)
+       SELECT $1, e.id, $3, CASE WHEN e.fifo THEN m.key END, CASE WHEN e.fifo THEN m.seq END FROM e CROSS JOIN m
        ON CONFLICT (message_id, endpoint_id) DO NOTHING
      ),
      queued AS (
-       INSERT INTO fifo_queues (endpoint_id, ordering_key, tenant_id) SELECT e.id, m.key, $1 FROM e CROSS JOIN m WHERE e.fifo
+       INSERT INTO fifo_queues (endpoint_id, ordering_key, tenant_id) SELECT e.id, m.key, $4 FROM e CROSS JOIN m WHERE e.fifo
        ON CONFLICT (endpoint_id, ordering_key) DO NOTHING
      ),
-     routed AS (DELETE FROM unrouted_messages WHERE message_id = $6 AND (SELECT count(*) FROM e) < $5)
-     SELECT e.id, e.seq::text AS seq, e.fifo, COALESCE((SELECT key FROM m), '') AS ordering_key,
-            EXISTS (SELECT 1 FROM endpoints WHERE tenant_id = $1 AND (ordering = 'fifo' OR previous_ordering = 'fifo')) AS tenant_fifo
-     FROM (SELECT 1) one LEFT JOIN e ON true
-     ORDER BY e.seq DESC`,
-    [q.tenantId, q.eventType, q.channels, q.afterSeq ?? null, q.limit, q.messageId],
+     routed AS (DELETE FROM unrouted_messages WHERE message_id = $1 AND $5)
+     SELECT e.id, e.fifo, (SELECT key FROM m) AS ordering_key,
+            EXISTS (SELECT 1 FROM endpoints WHERE tenant_id = $4 AND (ordering = 'fifo' OR previous_ordering = 'fifo')) AS tenant_fifo
+     FROM (SELECT 1) one LEFT JOIN e ON true`,
+    [q.messageId, q.endpointIds, q.page, q.tenantId, q.last],
   );
   const found = rows.filter((r) => r.id !== null);
-  const first = rows[0]!;
+  // An endpoint deleted since it was resolved has no row to join: no delivery, as for a resolution after it.
   return {
     unordered: found.filter((r) => !r.fifo).map((r) => r.id!),
     fifo: found.filter((r) => r.fifo).map((r) => r.id!),
-    orderingKey: first.ordering_key,
-    nextAfterSeq: found.length === q.limit ? found[found.length - 1]!.seq! : undefined,
-    // A repeat of the last page finds the row already gone; it is routed all the same.
-    routed: found.length < q.limit,
-    tenantHasFifo: first.tenant_fifo,
+    orderingKey: rows[0]?.ordering_key ?? '',
+    tenantHasFifo: rows[0]?.tenant_fifo ?? false,
   };
 }
 

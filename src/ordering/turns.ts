@@ -1,7 +1,6 @@
 import type { Db } from '../db/pool';
 import type { Logger } from '../observability/logger';
-import { failRun, failUnclaimed } from '../db/deliveries';
-import { idleQueuesOf, passTurn, queuesBlockedBy, queuesOfMessage, queuesOfRun, stalledQueues, type QueueRef, type Turn } from '../db/queues';
+import { idleQueuesOf, passTurn, queuesBlockedBy, queuesOfMessage, stalledQueues, type QueueRef, type Turn } from '../db/queues';
 import { forgetUnrouted } from '../db/routing';
 
 /** Starts the delivery workflow of a delivery that holds its queue's turn (src/temporal/delivery-starter.ts). */
@@ -51,29 +50,13 @@ export function createTurns({ db, start, log }: { db: Db; start?: StartDelivery;
     },
 
     /**
-     * For the reconciler: a delivery run ended without recording its end (terminated, timed out, cancelled
-     * while no worker ran). Its row fails with the reason and, on a FIFO endpoint, its queue's turn passes
-     * on. Safe to call again for the same run. Returns how many rows it failed.
+     * For the reconciler: a message workflow run ended (terminated, timed out, failed) and will route no more.
+     * Its message stops holding back the queues that waited for it, and the queues its FIFO deliveries were
+     * recorded in move on. Safe to call again.
      */
-    async deliveryRunEnded(runId: string, reason: string): Promise<number> {
-      const failed = await failRun(db, runId, reason);
-      await handOnAll(await queuesOfRun(db, runId));
-      return failed;
-    },
-
-    /**
-     * For the reconciler: a messageWorkflow or fanoutWorkflow run ended without finishing. Its unordered rows
-     * that no delivery run claimed fail; a message workflow's message stops holding its tenant's FIFO queues
-     * back (it will route no more), and the queues its FIFO deliveries wait in are moved on. Safe to repeat.
-     */
-    async messageRunEnded(run: { messageId: string; workflowType: string; reason: string }): Promise<number> {
-      const failed = await failUnclaimed(db, run.messageId, run.reason);
-      if (run.workflowType === 'messageWorkflow') {
-        await forgetUnrouted(db, run.messageId);
-        await handOnAll(await queuesBlockedBy(db, run.messageId));
-      }
-      await handOnAll(await queuesOfMessage(db, run.messageId));
-      return failed;
+    async routingEnded(messageId: string): Promise<void> {
+      await forgetUnrouted(db, messageId);
+      await handOnAll([...(await queuesBlockedBy(db, messageId)), ...(await queuesOfMessage(db, messageId))]);
     },
 
     /**

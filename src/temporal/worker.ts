@@ -8,6 +8,7 @@ import type { Db } from '../db/pool';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { Tracing } from '../observability/tracing';
+import { temporalConnectionOptions } from './connection';
 import { deliveryStarter } from './delivery-starter';
 import { prebuiltWorkflowBundle } from './workflow-bundle';
 
@@ -82,9 +83,9 @@ export async function createDeliveryWorker(o: {
   tracing?: Tracing;
 }): Promise<DeliveryWorker> {
   installRuntime(o.log, o.config.temporal.metricsAddress);
-  const connection = await NativeConnection.connect({ address: o.address });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(o.config.temporal, o.address));
   // A FIFO delivery's run is started by the step that gives it its queue's turn, inside an activity.
-  const clientConnection = await Connection.connect({ address: o.address });
+  const clientConnection = await Connection.connect(temporalConnectionOptions(o.config.temporal, o.address));
   const client = new Client({ connection: clientConnection, namespace: o.config.temporal.namespace });
   const http = createHttpClient({ timeoutMs: o.config.delivery.timeoutMs, allowPrivateNetwork: o.config.allowPrivateNetwork });
   const activities = createActivities({
