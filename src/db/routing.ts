@@ -26,7 +26,10 @@ export async function recordRoutedPage(
 ): Promise<RoutedPage> {
   const { rows } = await db.query<{ id: string | null; fifo: boolean | null; ordering_key: string | null; tenant_fifo: boolean }>(
     `WITH m AS (SELECT seq, COALESCE(ordering_key, '') AS key FROM messages WHERE id = $1),
-     e AS (SELECT ep.id, ${FIFO_FOR('m.seq', 'ep')} AS fifo FROM unnest($2::text[]) AS k(id) JOIN endpoints ep ON ep.id = k.id CROSS JOIN m),
+     e AS (
+       SELECT k.id, COALESCE(${FIFO_FOR('m.seq', 'ep')}, false) AS fifo
+       FROM unnest($2::text[]) AS k(id) CROSS JOIN m LEFT JOIN endpoints ep ON ep.id = k.id
+     ),
      dropped AS (
        DELETE FROM deliveries WHERE message_id = $1 AND page_after_seq = $3 AND run_id IS NULL AND status = 'pending'
          AND endpoint_id <> ALL ($2::text[])
@@ -46,8 +49,8 @@ export async function recordRoutedPage(
      FROM (SELECT 1) one LEFT JOIN e ON true`,
     [q.messageId, q.endpointIds, q.page, q.tenantId, q.last],
   );
+  // An endpoint deleted since it was resolved gets an unordered row all the same: its run ends it as deleted.
   const found = rows.filter((r) => r.id !== null);
-  // An endpoint deleted since it was resolved has no row to join: no delivery, as for a resolution after it.
   return {
     unordered: found.filter((r) => !r.fifo).map((r) => r.id!),
     fifo: found.filter((r) => r.fifo).map((r) => r.id!),

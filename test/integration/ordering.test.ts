@@ -144,7 +144,11 @@ describe('a FIFO endpoint', () => {
     expect(arrivals(r.received).filter((id) => a.includes(id) && id !== headOfA), "key A's later messages").toEqual([]);
     expect(countOf(r.received, headOfA)).toBeGreaterThan(0);
     expectInOrder(arrivals(r.received).filter((id) => b.includes(id)), b);
-    const queue = await stack.request('GET', `/endpoints/${endpointId}/queue`);
+    // Waits until A's five later messages are routed: a 202 comes before its message's routing.
+    const queue = await waitFor(async () => {
+      const q = await stack.request('GET', `/endpoints/${endpointId}/queue`);
+      return q.body.waiting === 5 ? q : undefined;
+    }, "key A's later messages waiting");
     expect(queue.body).toMatchObject({ ordering: 'fifo', waiting: 5, queues: [{ orderingKey: 'order-A', waiting: 5, state: 'delivering', head: headOfA, next: a[1], waitingFor: headOfA }] });
     g.release();
     await waitFor(() => a.every((id) => arrivals(r.received).includes(id)), "all of key A's messages", 120_000);
@@ -169,6 +173,7 @@ describe('a FIFO endpoint', () => {
     const [head] = await sendEach(tenantId, 1, () => HOLD);
     const [waiting] = await sendEach(tenantId, 1);
     await waitFor(() => countOf(r.received, head!) >= 2, 'the head to retry');
+    await waitFor(async () => (await deliveryOf(waiting!, endpointId))?.waitingFor === head || undefined, 'the next one to wait behind the head');
 
     const recovered = await stack.request('POST', `/endpoints/${endpointId}/recover`, { since });
     expect(recovered.body).toEqual({ count: 3 });
@@ -197,6 +202,8 @@ describe('a FIFO endpoint', () => {
     const [head] = await sendEach(tenantId, 1, () => HOLD);
     const waiting = await sendEach(tenantId, 3);
     await waitFor(() => countOf(r.received, head!) >= 1, 'the head');
+    // A 202 comes before the message is routed: all three wait behind the head before the endpoint is disabled.
+    await waitFor(async () => (await stack.request('GET', `/endpoints/${endpointId}/queue`)).body.waiting === 3 || undefined, 'three waiting');
     expect((await stack.request('PATCH', `/endpoints/${endpointId}`, { disabled: true })).status).toBe(200);
     // The head was mid-retry when the endpoint was disabled: it ends, and nothing behind it goes.
     g.release();
