@@ -386,8 +386,13 @@ export async function endpointQueues(db: Db, endpointId: string, o: { afterKey?:
   };
 }
 
-/** An endpoint was deleted: its waiting deliveries fail (no POST will be made) and its queues go. */
+/**
+ * An endpoint was deleted: its waiting deliveries fail (no POST will be made) and its queues go. An endpoint
+ * without FIFO queues (every unordered one) costs one look at fifo_queues and no write.
+ */
 export async function dropQueuesOf(db: Db, endpointId: string): Promise<void> {
+  const { rowCount } = await db.query('SELECT 1 FROM fifo_queues WHERE endpoint_id = $1 LIMIT 1', [endpointId]);
+  if (rowCount === 0) return;
   await db.query(
     `UPDATE deliveries SET status = 'failed', failure_reason = $2, next_attempt_at = NULL, slot_at = NULL, updated_at = now()
      WHERE endpoint_id = $1 AND queue_key IS NOT NULL AND status = 'pending' AND run_id IS NULL`,
