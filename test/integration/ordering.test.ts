@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/observability/logger';
+import { createReconciliation } from '../../src/temporal/reconciler';
+import { deliveryWorkflowId } from '../../workflows/ids';
 import { arrivals, expectInOrder } from '../support/order';
 import { receiversClosedAfterEach, waitFor, type Received } from '../support/receiver';
 import { buildEndpoint, buildEvent, startTestStack, uniqueTenant, type TestStack } from '../support/stack';
@@ -296,6 +299,28 @@ describe('a FIFO endpoint', () => {
     await stack.db.query("UPDATE unrouted_messages SET since = now() - interval '2 minutes' WHERE message_id = $1", [never]);
     await waitFor(() => arrivals(r.received).includes(later!), 'the later message', 60_000);
   }, 120_000);
+});
+
+describe('the reconciler and FIFO queues', () => {
+  it('never fails a delivery waiting in its queue; a terminated head fails and the turn passes on', async () => {
+    const tenantId = uniqueTenant();
+    const r = await receiver(gate().answer);
+    const endpointId = await endpoint({ tenantId, url: r.url(), ordering: 'fifo' });
+    const [head] = await sendEach(tenantId, 1, () => HOLD);
+    const waiting = await sendEach(tenantId, 2);
+    await waitFor(async () => (await stack.request('GET', `/endpoints/${endpointId}/queue`)).body.waiting === 2 || undefined, 'two waiting');
+    // Every pending row counts as quiet: the walk looks at all of them, the waiting ones included.
+    const reconciler = createReconciliation({ client: stack.temporal, db: stack.db, taskQueue: stack.config.temporal.taskQueue, log: createLogger('silent'), quietMs: 0 });
+    await reconciler.pass();
+    await reconciler.walkOnce();
+    for (const id of waiting) expect(await deliveryOf(id, endpointId)).toMatchObject({ status: 'pending', attempts: 0, waitingFor: head });
+
+    await stack.temporal.workflow.getHandle(deliveryWorkflowId(head!, endpointId)).terminate('skip the poison message');
+    await waitFor(async () => (await deliveryOf(head!, endpointId))?.status === 'failed' || undefined, 'the head to be failed by the reconciler', 60_000);
+    expect(await deliveryOf(head!, endpointId)).toMatchObject({ failureReason: 'terminated: skip the poison message' });
+    await waitFor(() => waiting.every((id) => arrivals(r.received).includes(id)), 'the queue to move on', 60_000);
+    expectInOrder(arrivals(r.received).filter((id) => id !== head), waiting);
+  }, 180_000);
 });
 
 describe('orderingKey', () => {
