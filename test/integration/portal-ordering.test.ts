@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { axeViolations, ensurePortalBuilt, launchChromium, screenshot, watchPage } from '../support/browser';
+import { axeViolations, ensurePortalBuilt, openPortal, screenshot, type watchPage } from '../support/browser';
 import { Receiver, waitFor, type Received } from '../support/receiver';
 import { startTestStack, uniqueTenant, type TestStack } from '../support/stack';
 
@@ -31,12 +31,7 @@ beforeAll(async () => {
   ensurePortalBuilt();
   stack = await startTestStack({ RETRY_INITIAL_INTERVAL: '1s', RETRY_BACKOFF_COEFFICIENT: '1', RETRY_MAX_INTERVAL: '1s' });
   receiver = await Receiver.start(answer);
-  const session = await stack.request('POST', '/portal/sessions', { tenantId, theme: { name: 'Acme Shop' } });
-  browser = await launchChromium();
-  page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-  seen = watchPage(page);
-  await page.goto(session.body.url);
-  await page.getByRole('heading', { name: 'Endpoints', level: 1 }).waitFor();
+  ({ browser, page, seen } = await openPortal(stack, { tenantId, theme: { name: 'Acme Shop' } }));
 });
 
 afterAll(async () => {
