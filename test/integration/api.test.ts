@@ -153,6 +153,10 @@ describe('health and documents', () => {
       const response = await stack.request('GET', path, undefined, { authorization: '' });
       expect(response.status, path).toBe(200);
     }
+    // Without an operator key, readiness is its status alone; with one, each check too.
+    expect((await stack.request('GET', '/readyz', undefined, { authorization: '' })).body).toEqual({ status: 'ready' });
+    expect((await stack.request('GET', '/readyz', undefined, { authorization: 'Bearer not-a-key' })).body).toEqual({ status: 'ready' });
+    expect((await stack.request('GET', '/readyz')).body).toEqual({ status: 'ready', checks: { postgres: 'ok', temporal: 'ok' } });
     const metrics = await stack.request('GET', '/metrics', undefined, {});
     expect(metrics.body).toContain('hookflow_events_accepted_total');
     const doc = (await stack.request('GET', '/openapi.json')).body;
