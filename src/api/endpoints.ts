@@ -140,6 +140,22 @@ export function endpointRoutes(routes: Routes, { db, temporal, config }: ApiDeps
     }
   }
 
+  /**
+   * A delivery gives up at RETRY_EXPIRY, counted from its first attempt, so a schedule that adds up to more
+   * would promise retries that never run, and hold the delivery (and its message, past RETENTION) open.
+   */
+  function checkRetrySchedule(retrySchedule: string[] | null | undefined): number[] | null | undefined {
+    if (!retrySchedule) return retrySchedule;
+    const scheduleMs = retrySchedule.map((d) => parseDuration(d)!);
+    const totalMs = scheduleMs.reduce((sum, ms) => sum + ms, 0);
+    if (totalMs > config.delivery.expiryMs) {
+      throw validationFailed('The retry schedule is longer than a delivery may retry.', [
+        { path: 'body.retrySchedule', message: `adds up to ${formatDuration(totalMs)}, more than RETRY_EXPIRY (${formatDuration(config.delivery.expiryMs)}), after which a delivery has failed` },
+      ]);
+    }
+    return scheduleMs;
+  }
+
   async function load(id: string): Promise<EndpointRow> {
     const endpoint = await getEndpoint(db, id);
     if (!endpoint) throw notFound('endpoint');
@@ -156,6 +172,7 @@ export function endpointRoutes(routes: Routes, { db, temporal, config }: ApiDeps
     responses: { 201: { description: 'The endpoint, without its secret.', schema: Endpoint } },
     handler: async ({ body }) => {
       checkReachable(body.url);
+      const retryScheduleMs = checkRetrySchedule(body.retrySchedule);
       const endpoint = await insertEndpoint(db, {
         id: newId('ep'),
         tenantId: body.tenantId,
@@ -167,7 +184,7 @@ export function endpointRoutes(routes: Routes, { db, temporal, config }: ApiDeps
         headers: body.headers ?? {},
         disabled: body.disabled ?? false,
         rateLimitPerSecond: body.rateLimitPerSecond ?? null,
-        retryScheduleMs: body.retrySchedule?.map((d) => parseDuration(d)!) ?? null,
+        retryScheduleMs: retryScheduleMs ?? null,
         metadata: body.metadata ?? {},
       });
       return { status: 201, body: endpointJson(endpoint) };
@@ -210,10 +227,7 @@ export function endpointRoutes(routes: Routes, { db, temporal, config }: ApiDeps
     responses: { 200: { description: 'The endpoint.', schema: Endpoint }, 404: { description: 'No such endpoint.' } },
     handler: async ({ params, body }) => {
       checkReachable(body.url);
-      const changes: EndpointChanges = {
-        ...body,
-        retryScheduleMs: body.retrySchedule === undefined ? undefined : (body.retrySchedule?.map((d) => parseDuration(d)!) ?? null),
-      };
+      const changes: EndpointChanges = { ...body, retryScheduleMs: checkRetrySchedule(body.retrySchedule) };
       delete (changes as { retrySchedule?: unknown }).retrySchedule;
       const endpoint = await updateEndpoint(db, params.id, changes);
       if (!endpoint) throw notFound('endpoint');

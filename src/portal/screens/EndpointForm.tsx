@@ -189,7 +189,7 @@ export function EndpointForm(props: { tenantId: string; endpoint?: Endpoint; onS
                 </Field>
               </Box>
               <Box className="grow">
-                <Field id={`${id}-retry`} label="Retry schedule" hint="Delays between attempts, e.g. 10s, 1m, 10m, 1h. Empty: exponential backoff for a day." error={errors.retrySchedule}>
+                <Field id={`${id}-retry`} label="Retry schedule" hint="Delays between attempts, e.g. 10s, 1m, 10m, 1h, adding up to at most a day. Empty: exponential backoff for a day." error={errors.retrySchedule}>
                   <TextField.Root id={`${id}-retry`} placeholder="10s, 1m, 10m, 1h" value={draft.retrySchedule} onChange={(e) => set('retrySchedule', e.target.value)} aria-describedby={describedBy(`${id}-retry`, true, errors.retrySchedule)} />
                 </Field>
               </Box>
