@@ -9,6 +9,7 @@ import { formatDuration, parseDuration } from '../lib/duration';
 import { newId } from '../lib/ids';
 import { generateSecret, isValidSecret } from '../webhooks/signing';
 import { ipLiteral, isPublicAddress } from '../webhooks/address-guard';
+import { MASK, isSensitiveHeader, maskHeaders, reservedHeader, revealHeaders, type EndpointHeaders } from '../webhooks/endpoint-headers';
 import { SEARCH_ATTRIBUTES, deliverySearchAttributes, deliveryWorkflowId, recoverWorkflowId } from '../../workflows/ids';
 import type { ApiDeps } from './deps';
 import {
@@ -21,19 +22,28 @@ import type { Routes } from './route';
 /** Standard Webhooks: the previous secret keeps signing for 24 h after a rotation. */
 export const ROTATION_GRACE_MS = 24 * 3_600_000;
 
-// Headers hookflow sets itself cannot be overridden by an endpoint's own; hop-by-hop headers (and
-// Expect) are the connection's business, and undici refuses some of them, which would fail every attempt.
-const RESERVED_HEADERS = new Set([
-  'content-type', 'content-length', 'host', 'user-agent', 'webhook-id', 'webhook-timestamp', 'webhook-signature',
-  'connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect',
-]);
 const HeaderName = z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$/, 'must be an HTTP header name');
 // RFC 9110 field-value characters, the set undici sends; anything else would fail every attempt.
 const HeaderValue = z.string().max(4096).regex(/^[\t\x20-\x7e\x80-\xff]*$/, 'must be printable ASCII or Latin-1: no CR, LF, NUL or other control characters');
 const Headers = z
   .record(HeaderName, HeaderValue)
-  .refine((h) => Object.keys(h).length <= 32, 'at most 32 headers')
-  .refine((h) => Object.keys(h).every((name) => !RESERVED_HEADERS.has(name.toLowerCase())), 'must not set content-type, user-agent, webhook-* or hop-by-hop headers');
+  .superRefine((headers, ctx) => {
+    const names = Object.keys(headers);
+    if (names.length > 32) ctx.addIssue({ code: 'custom', message: 'at most 32 headers' });
+    const seen = new Set<string>();
+    for (const name of names) {
+      const reserved = reservedHeader(name);
+      if (reserved) ctx.addIssue({ code: 'custom', path: [name], message: `must not be set: ${reserved}` });
+      // One header, one value: HTTP names ignore case, and a masked value is matched by name.
+      if (seen.has(name.toLowerCase())) ctx.addIssue({ code: 'custom', path: [name], message: 'is already given in another case' });
+      seen.add(name.toLowerCase());
+    }
+  })
+  .openapi({
+    description: 'At most 32. Not host, content-length, content-type, user-agent, webhook-* or hop-by-hop headers. Credentials (authorization, ' +
+      `proxy-authorization, cookie, or a name containing token, secret, key, auth or password) are stored encrypted and shown as "${MASK}"; ` +
+      `a PATCH that sends "${MASK}" keeps the stored value.`,
+  });
 
 const Url = Text
   .max(2048)
@@ -117,7 +127,7 @@ function endpointJson(e: EndpointRow) {
     description: e.description,
     eventTypes: e.event_types,
     channels: e.channels,
-    headers: e.headers,
+    headers: maskHeaders(e.headers),
     disabled: e.disabled,
     disabledReason: e.disabled_reason,
     rateLimitPerSecond: e.rate_limit_per_second,
@@ -156,6 +166,25 @@ export function endpointRoutes(routes: Routes, { db, temporal, config }: ApiDeps
     return scheduleMs;
   }
 
+  /**
+   * The headers to store: a sensitive header sent as the mask keeps the value stored under that name (in
+   * any case), which is how a client that read the endpoint sends its headers back unchanged. A mask with
+   * nothing stored behind it is refused rather than delivered as eight asterisks.
+   */
+  function unmaskHeaders(headers: Record<string, string> | undefined, stored: EndpointHeaders): Record<string, string> | undefined {
+    if (headers === undefined) return undefined;
+    const current = new Map(Object.entries(revealHeaders(stored)).map(([name, value]) => [name.toLowerCase(), value] as const));
+    const problems: { path: string; message: string }[] = [];
+    const kept = Object.entries(headers).map(([name, value]) => {
+      if (value !== MASK || !isSensitiveHeader(name)) return [name, value] as const;
+      const previous = current.get(name.toLowerCase());
+      if (previous === undefined) problems.push({ path: `body.headers.${name}`, message: `is "${MASK}", which keeps a stored value, but none is stored under this name: send the value itself` });
+      return [name, previous ?? value] as const;
+    });
+    if (problems.length > 0) throw validationFailed('A header asks to keep a value that is not stored.', problems);
+    return Object.fromEntries(kept);
+  }
+
   async function load(id: string): Promise<EndpointRow> {
     const endpoint = await getEndpoint(db, id);
     if (!endpoint) throw notFound('endpoint');
@@ -181,7 +210,7 @@ export function endpointRoutes(routes: Routes, { db, temporal, config }: ApiDeps
         eventTypes: body.eventTypes ?? [],
         channels: body.channels ?? [],
         secret: body.secret ?? generateSecret(),
-        headers: body.headers ?? {},
+        headers: unmaskHeaders(body.headers, {}) ?? {},
         disabled: body.disabled ?? false,
         rateLimitPerSecond: body.rateLimitPerSecond ?? null,
         retryScheduleMs: retryScheduleMs ?? null,
@@ -229,6 +258,7 @@ export function endpointRoutes(routes: Routes, { db, temporal, config }: ApiDeps
       checkReachable(body.url);
       const changes: EndpointChanges = { ...body, retryScheduleMs: checkRetrySchedule(body.retrySchedule) };
       delete (changes as { retrySchedule?: unknown }).retrySchedule;
+      if (body.headers !== undefined) changes.headers = unmaskHeaders(body.headers, (await load(params.id)).headers);
       const endpoint = await updateEndpoint(db, params.id, changes);
       if (!endpoint) throw notFound('endpoint');
       return { status: 200, body: endpointJson(endpoint) };
