@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowIdReusePolicy } from '@temporalio/client';
 import { z } from './zod';
 import {
-  deleteEndpoint, getEndpoint, insertEndpoint, listEndpoints, rotateSecret, updateEndpoint, type EndpointChanges, type EndpointRow,
+  deleteEndpoint, getEndpoint, insertEndpoint, insertPortalEndpoint, listEndpoints, rotateSecret, updateEndpoint, type EndpointChanges,
+  type EndpointRow, type NewEndpoint,
 } from '../db/endpoints';
 import { countFailedDeliveries, createDeliveries, insertMessage, markWorkflowStarted } from '../db/messages';
 import { formatDuration, parseDuration } from '../lib/duration';
@@ -16,7 +17,7 @@ import {
   Channels, Duration, EventTypeName, IdParams, Instant, JsonObject, List, MAX_JSON_DEPTH, Paging, TenantId, Text, Timestamp,
   afterSeq, byteLength, jsonDepth, payloadTooLarge,
 } from './common';
-import { notFound, validationFailed } from './errors';
+import { notFound, rateLimited, validationFailed } from './errors';
 import type { Routes } from './route';
 
 /** Standard Webhooks: the previous secret keeps signing for 24 h after a rotation. */
@@ -199,10 +200,10 @@ export function endpointRoutes(routes: Routes, { db, temporal, config }: ApiDeps
     summary: 'Create an endpoint (a secret is generated when none is given)',
     body: EndpointCreate,
     responses: { 201: { description: 'The endpoint, without its secret.', schema: Endpoint } },
-    handler: async ({ body }) => {
+    handler: async ({ body, principal }) => {
       checkReachable(body.url);
       const retryScheduleMs = checkRetrySchedule(body.retrySchedule);
-      const endpoint = await insertEndpoint(db, {
+      const fields: NewEndpoint = {
         id: newId('ep'),
         tenantId: body.tenantId,
         url: body.url,
@@ -215,7 +216,14 @@ export function endpointRoutes(routes: Routes, { db, temporal, config }: ApiDeps
         rateLimitPerSecond: body.rateLimitPerSecond ?? null,
         retryScheduleMs: retryScheduleMs ?? null,
         metadata: body.metadata ?? {},
-      });
+      };
+      if (principal.kind === 'operator') return { status: 201, body: endpointJson(await insertEndpoint(db, fields)) };
+      // A portal session's endpoints are bounded per tenant: each is a URL that test sends and recoveries POST to.
+      const maxPerTenant = config.portal.limits.endpointsPerTenant;
+      const endpoint = await insertPortalEndpoint(db, fields, { sessionId: principal.sessionId, maxPerTenant });
+      if (!endpoint) {
+        throw rateLimited(`This tenant has ${maxPerTenant} endpoints created through the portal, the most it may (PORTAL_MAX_ENDPOINTS): delete one to add another.`, 60_000);
+      }
       return { status: 201, body: endpointJson(endpoint) };
     },
   });
@@ -311,7 +319,7 @@ export function endpointRoutes(routes: Routes, { db, temporal, config }: ApiDeps
     method: 'post',
     path: '/endpoints/:id/test',
     tag: 'Endpoints',
-    tenant: { access: 'write', scope: 'endpoint' },
+    tenant: { access: 'write', scope: 'endpoint', limit: 'test-send' },
     summary: 'Send a signed test event to this endpoint only, through the normal delivery workflow',
     params: IdParams,
     body: TestSend,
@@ -339,7 +347,7 @@ export function endpointRoutes(routes: Routes, { db, temporal, config }: ApiDeps
     method: 'post',
     path: '/endpoints/:id/recover',
     tag: 'Endpoints',
-    tenant: { access: 'write', scope: 'endpoint' },
+    tenant: { access: 'write', scope: 'endpoint', limit: 'recovery' },
     summary: 'Redeliver every message whose delivery to this endpoint failed in the window, through a recovery workflow',
     params: IdParams,
     body: Recover,

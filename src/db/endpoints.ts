@@ -126,17 +126,49 @@ const COLUMNS: Record<Exclude<keyof EndpointChanges, 'headers'>, string> = {
   metadata: 'metadata',
 };
 
-export async function insertEndpoint(db: Db, e: NewEndpoint): Promise<EndpointRow> {
-  const box = boxOf(db);
+export function insertEndpoint(db: Db, e: NewEndpoint): Promise<EndpointRow> {
+  return insertRow(db, boxOf(db), e, null);
+}
+
+async function insertRow(db: Pick<Db, 'query'>, box: SecretBox, e: NewEndpoint, portalSessionId: string | null): Promise<EndpointRow> {
   const headers = storedHeaders(box, e.id, e.headers);
   const { rows } = await db.query<StoredEndpointRow>(
     `INSERT INTO endpoints (id, tenant_id, url, description, event_types, channels, secret, headers, sensitive_headers, disabled,
-       rate_limit_per_second, retry_schedule_ms, metadata)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING *`,
+       rate_limit_per_second, retry_schedule_ms, metadata, portal_session_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING *`,
     [e.id, e.tenantId, e.url, e.description, e.eventTypes, e.channels, box.seal(e.secret, e.id), headers.plain, headers.sealed, e.disabled,
-      e.rateLimitPerSecond, e.retryScheduleMs, JSON.stringify(e.metadata)],
+      e.rateLimitPerSecond, e.retryScheduleMs, JSON.stringify(e.metadata), portalSessionId],
   );
   return opened(box, rows[0]!);
+}
+
+/**
+ * An endpoint created through a portal session, unless its tenant already has `maxPerTenant` of those
+ * (0 = no limit): then undefined. A transaction-scoped advisory lock per tenant makes the count and the
+ * insert one step for every API process, so two creations at once cannot both take the last place.
+ */
+export async function insertPortalEndpoint(db: Db, e: NewEndpoint, o: { sessionId: string; maxPerTenant: number }): Promise<EndpointRow | undefined> {
+  const client = await db.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query("SELECT pg_advisory_xact_lock(hashtextextended('hookflow.portal-endpoints:' || $1, 0))", [e.tenantId]);
+    const { rows } = await client.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM endpoints WHERE tenant_id = $1 AND portal_session_id IS NOT NULL',
+      [e.tenantId],
+    );
+    if (o.maxPerTenant > 0 && rows[0]!.n >= o.maxPerTenant) {
+      await client.query('ROLLBACK');
+      return undefined;
+    }
+    const endpoint = await insertRow(client, boxOf(db), e, o.sessionId);
+    await client.query('COMMIT');
+    return endpoint;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
 }
 
 export async function getEndpoint(db: Db, id: string): Promise<EndpointRow | undefined> {

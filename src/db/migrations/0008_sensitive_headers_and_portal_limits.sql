@@ -26,7 +26,22 @@ UPDATE attempts SET request_headers = (
 WHERE request_headers IS NOT NULL
   AND EXISTS (SELECT 1 FROM jsonb_object_keys(request_headers) AS k WHERE pg_temp.sensitive_header(k));
 
+-- The portal's write limits (src/api/portal-limits.ts): rate-limiter-flexible's Postgres store, one row
+-- per session and kind of write, shared by every API process. The library's own table layout.
+CREATE TABLE portal_write_limits (
+  key varchar(255) PRIMARY KEY,
+  points integer NOT NULL DEFAULT 0,
+  expire bigint
+);
+
+-- Endpoints created through a portal session count against PORTAL_MAX_ENDPOINTS of their tenant.
+ALTER TABLE endpoints ADD COLUMN portal_session_id text;
+CREATE INDEX endpoints_tenant_portal ON endpoints (tenant_id) WHERE portal_session_id IS NOT NULL;
+
 -- Down Migration
+DROP INDEX endpoints_tenant_portal;
+ALTER TABLE endpoints DROP COLUMN portal_session_id;
+DROP TABLE portal_write_limits;
 DROP INDEX endpoints_plaintext_headers;
 -- Credential headers go back among the others, which only works for plaintext ones: re-encrypt them to
 -- plaintext first (HOOKFLOW_ENCRYPTION_KEY moved to HOOKFLOW_ENCRYPTION_KEYS_OLD, `npm run reencrypt-secrets`).
