@@ -74,7 +74,7 @@ export function createAttempt(deps: AttemptDeps) {
       return {
         kind: 'failed',
         failureType: 'SecretUnreadable',
-        reason: `the signing secret of endpoint ${target.endpointId} opens with none of the configured keys: set the key it was sealed with ` +
+        reason: `the signing secret or credential headers of endpoint ${target.endpointId} open with none of the configured keys: set the key they were sealed with ` +
           'in HOOKFLOW_ENCRYPTION_KEY or HOOKFLOW_ENCRYPTION_KEYS_OLD, then redeliver',
       };
     }
