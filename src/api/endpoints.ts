@@ -98,7 +98,7 @@ const Endpoint = z
     description: z.string(),
     eventTypes: z.array(z.string()),
     channels: z.array(z.string()),
-    headers: z.record(z.string(), z.string()),
+    headers: z.record(z.string(), z.string()).openapi({ description: `Credential headers' values show as "${MASK}".` }),
     disabled: z.boolean(),
     disabledReason: z.string().nullable(),
     rateLimitPerSecond: z.number().int().nullable(),
