@@ -11,6 +11,7 @@ import {
 import { newId } from '../src/lib/ids';
 import { SecretBoxError } from '../src/secrets/secret-box';
 import { classify } from '../src/webhooks/classify';
+import { maskHeaders, revealHeaders } from '../src/webhooks/endpoint-headers';
 import type { HttpClient } from '../src/webhooks/http';
 import { webhookRequest } from '../src/webhooks/signing';
 import type { DeliveryPlan, Outcome } from '../workflows/types';
@@ -73,7 +74,7 @@ export function createAttempt(deps: AttemptDeps) {
       return {
         kind: 'failed',
         failureType: 'SecretUnreadable',
-        reason: `the signing secret of endpoint ${target.endpointId} opens with none of the configured keys: set the key it was sealed with ` +
+        reason: `the signing secret or credential headers of endpoint ${target.endpointId} open with none of the configured keys: set the key they were sealed with ` +
           'in HOOKFLOW_ENCRYPTION_KEY or HOOKFLOW_ENCRYPTION_KEYS_OLD, then redeliver',
       };
     }
@@ -145,9 +146,10 @@ export function createAttempt(deps: AttemptDeps) {
       { id: message.id, type: message.event_type, tenantId: message.tenant_id, createdAt: message.created_at, payloadJson: message.payload },
       secrets,
     );
-    // The endpoint's own headers cannot override these (the API refuses such names too).
+    // The endpoint's own headers cannot override these (the API refuses such names too). Credentials are
+    // revealed for the POST only; the attempt records them masked.
     const headers = { ...endpoint.headers, ...signing };
-    const post = () => deps.http.post(endpoint.url, headers, body);
+    const post = () => deps.http.post(endpoint.url, revealHeaders(headers), body);
     const result = deps.tracer
       ? await postSpan(deps.tracer, { url: endpoint.url, endpointId: target.endpointId, messageId: target.messageId, attempt: number }, post)
       : await post();
@@ -177,7 +179,7 @@ export function createAttempt(deps: AttemptDeps) {
       error: verdict.outcome === 'success' ? null : verdict.reason,
       responseBody: result.responseBody,
       url: endpoint.url,
-      requestHeaders: headers,
+      requestHeaders: maskHeaders(headers),
       responseHeaders: 'headers' in result.outcome ? flatHeaders(result.outcome.headers) : null,
       next: outcome.kind === 'retry'
         ? { status: 'pending', nextAttemptAt: new Date(Date.now() + outcome.delayMs) }

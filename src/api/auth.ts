@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { RequestHandler, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { activePortalSession, type PortalTheme } from '../db/portal-sessions';
 import type { Db } from '../db/pool';
 import { ApiError } from './errors';
@@ -32,25 +32,37 @@ export function principalOf(res: Response): Principal {
   return principal;
 }
 
-const UNAUTHORIZED = 'Send a valid API key or an unexpired portal token as "Authorization: Bearer <key>".';
-
 /**
- * Operator keys are compared in constant time: each key is hashed first, so neither the key's length nor
- * the position of the first wrong byte shows in the timing. A portal token is looked up by its hash, so
- * expiry and revocation count from the next request on.
+ * The bearer token of a request and which operator key it is (its index in API_KEYS, else -1). Every key
+ * is compared, in constant time, against the token's hash: neither the key's length nor the position of
+ * the first wrong byte shows in the timing. Public routes that say more to an operator use it too.
  */
-export function authenticate(keys: string[], db: Db): RequestHandler {
+export function operatorKeyOf(keys: string[]): (req: Request) => { given: string; digest: Buffer; keyIndex: number } {
   const digests = keys.map((key) => createHash('sha256').update(key).digest());
-  return (req, res, next) => {
+  return (req) => {
     const match = /^Bearer (.+)$/i.exec(req.get('authorization') ?? '');
     const given = match?.[1]?.trim() ?? '';
     const digest = createHash('sha256').update(given).digest();
-    let matched = -1;
+    let keyIndex = -1;
     digests.forEach((candidate, index) => {
-      if (timingSafeEqual(candidate, digest)) matched = index;
+      if (timingSafeEqual(candidate, digest)) keyIndex = index;
     });
-    if (match && matched >= 0) {
-      res.locals.principal = { kind: 'operator', keyIndex: matched } satisfies Principal;
+    return { given, digest, keyIndex: match ? keyIndex : -1 };
+  };
+}
+
+const UNAUTHORIZED = 'Send a valid API key or an unexpired portal token as "Authorization: Bearer <key>".';
+
+/**
+ * An operator key (compared in constant time, operatorKeyOf), else a portal token, looked up by its hash,
+ * so expiry and revocation count from the next request on.
+ */
+export function authenticate(keys: string[], db: Db): RequestHandler {
+  const operatorKey = operatorKeyOf(keys);
+  return (req, res, next) => {
+    const { given, digest, keyIndex } = operatorKey(req);
+    if (keyIndex >= 0) {
+      res.locals.principal = { kind: 'operator', keyIndex } satisfies Principal;
       return next();
     }
     if (!PORTAL_TOKEN.test(given)) return next(new ApiError(401, 'unauthorized', UNAUTHORIZED));
