@@ -11,7 +11,9 @@ import {
 import { newId } from '../src/lib/ids';
 import { SecretBoxError } from '../src/secrets/secret-box';
 import { classify } from '../src/webhooks/classify';
-import type { HttpClient } from '../src/webhooks/http';
+import type { HttpClient, PostResult } from '../src/webhooks/http';
+import type { RelayTransport } from '../src/relay/transport';
+import { RELAY_NOT_CONNECTED_CODE } from '../src/webhooks/classify';
 import { webhookRequest } from '../src/webhooks/signing';
 import type { DeliveryPlan, Outcome } from '../workflows/types';
 import { nextDelayMs, planDelivery } from './plan';
@@ -20,6 +22,8 @@ import { postSpan } from './post-span';
 export type AttemptDeps = {
   db: Db;
   http: HttpClient;
+  /** How a relay endpoint's attempts travel (`hookflow listen`); without it they fail as `relay not connected`. */
+  relay?: RelayTransport;
   config: Pick<Config, 'delivery'>;
   log: Logger;
   onAttempt?: (a: { status: 'succeeded' | 'failed'; durationMs: number; failureType?: string; latencyMs?: number }) => void;
@@ -142,7 +146,10 @@ export function createAttempt(deps: AttemptDeps) {
     );
     // The endpoint's own headers cannot override these (the API refuses such names too).
     const headers = { ...endpoint.headers, ...signing };
-    const post = () => deps.http.post(endpoint.url, headers, body);
+    // A relay endpoint's request goes down `hookflow listen`'s connection instead; all else is the same.
+    const post = (): Promise<PostResult> => endpoint.relay
+      ? (deps.relay?.post(endpoint.id, headers, body) ?? Promise.resolve({ outcome: { error: { code: RELAY_NOT_CONNECTED_CODE, message: 'relay not connected' } }, durationMs: 0, responseBody: '' }))
+      : deps.http.post(endpoint.url, headers, body);
     const result = deps.tracer
       ? await postSpan(deps.tracer, { url: endpoint.url, endpointId: target.endpointId, messageId: target.messageId, attempt: number }, post)
       : await post();

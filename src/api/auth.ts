@@ -40,26 +40,33 @@ const UNAUTHORIZED = 'Send a valid API key or an unexpired portal token as "Auth
  * expiry and revocation count from the next request on.
  */
 export function authenticate(keys: string[], db: Db): RequestHandler {
-  const digests = keys.map((key) => createHash('sha256').update(key).digest());
+  const identify = identifier(keys, db);
   return (req, res, next) => {
-    const match = /^Bearer (.+)$/i.exec(req.get('authorization') ?? '');
+    identify(req.get('authorization')).then((principal) => {
+      res.locals.principal = principal;
+      next();
+    }, next);
+  };
+}
+
+/**
+ * Who an Authorization header names, or a 401 ApiError. Also used where no Express route runs: the relay's
+ * WebSocket (src/relay/hub.ts) is authenticated, and a portal session's connection re-checked, with it.
+ */
+export function identifier(keys: string[], db: Db): (authorization: string | undefined) => Promise<Principal> {
+  const digests = keys.map((key) => createHash('sha256').update(key).digest());
+  return async (authorization) => {
+    const match = /^Bearer (.+)$/i.exec(authorization ?? '');
     const given = match?.[1]?.trim() ?? '';
     const digest = createHash('sha256').update(given).digest();
     let matched = -1;
     digests.forEach((candidate, index) => {
       if (timingSafeEqual(candidate, digest)) matched = index;
     });
-    if (match && matched >= 0) {
-      res.locals.principal = { kind: 'operator', keyIndex: matched } satisfies Principal;
-      return next();
-    }
-    if (!PORTAL_TOKEN.test(given)) return next(new ApiError(401, 'unauthorized', UNAUTHORIZED));
-    activePortalSession(db, digest).then((session) => {
-      if (!session) return next(new ApiError(401, 'unauthorized', 'The portal session has expired or was revoked; open the portal again from your platform.'));
-      res.locals.principal = {
-        kind: 'tenant', tenantId: session.tenant_id, readOnly: session.read_only, sessionId: session.id, expiresAt: session.expires_at, theme: session.theme,
-      } satisfies Principal;
-      next();
-    }, next);
+    if (match && matched >= 0) return { kind: 'operator', keyIndex: matched };
+    if (!PORTAL_TOKEN.test(given)) throw new ApiError(401, 'unauthorized', UNAUTHORIZED);
+    const session = await activePortalSession(db, digest);
+    if (!session) throw new ApiError(401, 'unauthorized', 'The portal session has expired or was revoked; open the portal again from your platform.');
+    return { kind: 'tenant', tenantId: session.tenant_id, readOnly: session.read_only, sessionId: session.id, expiresAt: session.expires_at, theme: session.theme };
   };
 }

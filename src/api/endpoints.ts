@@ -10,6 +10,8 @@ import { newId } from '../lib/ids';
 import { generateSecret, isValidSecret } from '../webhooks/signing';
 import { ipLiteral, isPublicAddress } from '../webhooks/address-guard';
 import { SEARCH_ATTRIBUTES, deliverySearchAttributes, deliveryWorkflowId, recoverWorkflowId } from '../../workflows/ids';
+import { noticeRelayDeleted } from '../db/relay';
+import { RELAY_PATH } from '../relay/protocol';
 import type { ApiDeps } from './deps';
 import {
   Channels, Duration, EventTypeName, IdParams, Instant, JsonObject, List, MAX_JSON_DEPTH, Paging, TenantId, Text, Timestamp,
@@ -64,7 +66,7 @@ const EndpointFields = {
 const EndpointCreate = z
   .object({
     tenantId: TenantId,
-    url: EndpointFields.url,
+    url: EndpointFields.url.optional().openapi({ description: 'Required, unless relay: a relay endpoint\'s url is <PUBLIC_URL>/relay/<id>.' }),
     description: EndpointFields.description.optional(),
     eventTypes: EndpointFields.eventTypes.optional(),
     channels: EndpointFields.channels.optional(),
@@ -74,8 +76,13 @@ const EndpointCreate = z
     rateLimitPerSecond: EndpointFields.rateLimitPerSecond.optional(),
     retrySchedule: EndpointFields.retrySchedule.optional(),
     metadata: EndpointFields.metadata.optional(),
+    relay: z.boolean().optional().openapi({ description: '`hookflow listen`\'s endpoint: deliveries travel down its connection to a local URL (docs/relay.md).' }),
   })
-  .strict();
+  .strict()
+  .superRefine((e, ctx) => {
+    if (!e.relay && e.url === undefined) ctx.addIssue({ code: 'custom', path: ['url'], message: 'Required' });
+    if (e.relay && e.url !== undefined) ctx.addIssue({ code: 'custom', path: ['url'], message: "must be absent: a relay endpoint's url is <PUBLIC_URL>/relay/<id>" });
+  });
 
 const EndpointPatch = z.object(EndpointFields).partial().strict();
 
@@ -93,6 +100,7 @@ const Endpoint = z
     rateLimitPerSecond: z.number().int().nullable(),
     retrySchedule: z.array(z.string()).nullable(),
     metadata: z.record(z.string(), z.unknown()),
+    relay: z.boolean(),
     createdAt: Timestamp,
     updatedAt: Timestamp,
   })
@@ -123,6 +131,7 @@ function endpointJson(e: EndpointRow) {
     rateLimitPerSecond: e.rate_limit_per_second,
     retrySchedule: e.retry_schedule_ms?.map(formatDuration) ?? null,
     metadata: e.metadata,
+    relay: e.relay,
     createdAt: e.created_at.toISOString(),
     updatedAt: e.updated_at.toISOString(),
   };
@@ -154,12 +163,14 @@ export function endpointRoutes(routes: Routes, { db, temporal, config }: ApiDeps
     summary: 'Create an endpoint (a secret is generated when none is given)',
     body: EndpointCreate,
     responses: { 201: { description: 'The endpoint, without its secret.', schema: Endpoint } },
-    handler: async ({ body }) => {
+    handler: async ({ body, req }) => {
       checkReachable(body.url);
+      const id = newId('ep');
       const endpoint = await insertEndpoint(db, {
-        id: newId('ep'),
+        id,
         tenantId: body.tenantId,
-        url: body.url,
+        url: body.relay ? `${config.portal.publicUrl ?? `http://127.0.0.1:${req.socket.localPort}`}${RELAY_PATH}${id}` : body.url!,
+        relay: body.relay ?? false,
         description: body.description ?? '',
         eventTypes: body.eventTypes ?? [],
         channels: body.channels ?? [],
@@ -210,6 +221,13 @@ export function endpointRoutes(routes: Routes, { db, temporal, config }: ApiDeps
     responses: { 200: { description: 'The endpoint.', schema: Endpoint }, 404: { description: 'No such endpoint.' } },
     handler: async ({ params, body }) => {
       checkReachable(body.url);
+      if (body.url !== undefined) {
+        // The portal's form sends the url back unchanged; only a different one is refused.
+        const current = await load(params.id);
+        if (current.relay && body.url !== current.url) {
+          throw validationFailed("A relay endpoint's url is its relay address.", [{ path: 'body.url', message: 'cannot be changed on a relay endpoint' }]);
+        }
+      }
       const changes: EndpointChanges = {
         ...body,
         retryScheduleMs: body.retrySchedule === undefined ? undefined : (body.retrySchedule?.map((d) => parseDuration(d)!) ?? null),
@@ -231,6 +249,7 @@ export function endpointRoutes(routes: Routes, { db, temporal, config }: ApiDeps
     responses: { 204: { description: 'Deleted.' }, 404: { description: 'No such endpoint.' } },
     handler: async ({ params }) => {
       if (!(await deleteEndpoint(db, params.id))) throw notFound('endpoint');
+      await noticeRelayDeleted(db, params.id);
       return { status: 204 };
     },
   });

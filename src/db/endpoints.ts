@@ -20,6 +20,8 @@ export type EndpointRow = {
   rate_limit_per_second: number | null;
   retry_schedule_ms: number[] | null;
   metadata: Record<string, unknown>;
+  /** `hookflow listen`'s endpoint: attempts travel down its connection (src/relay/), not to `url`. */
+  relay: boolean;
   failing_since: Date | null;
   created_at: Date;
   updated_at: Date;
@@ -38,9 +40,10 @@ export type NewEndpoint = {
   rateLimitPerSecond: number | null;
   retryScheduleMs: number[] | null;
   metadata: Record<string, unknown>;
+  relay?: boolean;
 };
 
-export type EndpointChanges = Partial<Omit<NewEndpoint, 'id' | 'tenantId' | 'secret'>>;
+export type EndpointChanges = Partial<Omit<NewEndpoint, 'id' | 'tenantId' | 'secret' | 'relay'>>;
 
 /**
  * Every read and write of `secret` and `previous_secret` goes through this module, which seals them with
@@ -96,10 +99,10 @@ const COLUMNS: Record<keyof EndpointChanges, string> = {
 export async function insertEndpoint(db: Db, e: NewEndpoint): Promise<EndpointRow> {
   const { rows } = await db.query<EndpointRow>(
     `INSERT INTO endpoints (id, tenant_id, url, description, event_types, channels, secret, headers, disabled,
-       rate_limit_per_second, retry_schedule_ms, metadata)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING *`,
+       rate_limit_per_second, retry_schedule_ms, metadata, relay)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING *`,
     [e.id, e.tenantId, e.url, e.description, e.eventTypes, e.channels, boxOf(db).seal(e.secret, e.id), JSON.stringify(e.headers), e.disabled,
-      e.rateLimitPerSecond, e.retryScheduleMs, JSON.stringify(e.metadata)],
+      e.rateLimitPerSecond, e.retryScheduleMs, JSON.stringify(e.metadata), e.relay ?? false],
   );
   return opened(boxOf(db), rows[0]!);
 }
