@@ -1,4 +1,4 @@
-import type { IncomingMessage, Server } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { identifier, type Principal } from '../api/auth';
@@ -64,7 +64,12 @@ export async function startRelayHub(o: { server: Server; db: Db; config: Config;
       // Another tenant's endpoint is answered as a missing one, as on every route.
       if (!endpoint || (principal.kind === 'tenant' && endpoint.tenantId !== principal.tenantId)) throw new ApiError(404, 'not_found', 'No endpoint with that id.');
       if (!endpoint.relay) throw new ApiError(409, 'conflict', 'That endpoint is not a relay endpoint: create one with "relay": true (hookflow listen does).');
-      wss.handleUpgrade(req, socket, head, (ws) => void accept(ws, { endpointId, tenantId: endpoint.tenantId, principal, authorization: req.headers.authorization }));
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        accept(ws, { endpointId, tenantId: endpoint.tenantId, principal, authorization: req.headers.authorization }).catch((err: unknown) => {
+          log.error({ err, endpointId }, 'relay: could not register a connection');
+          ws.close(1011, 'hookflow could not register the relay; reconnect');
+        });
+      });
     } catch (err) {
       refuse(socket, err);
     }
@@ -75,7 +80,7 @@ export async function startRelayHub(o: { server: Server; db: Db; config: Config;
     if (!known) log.error({ err }, 'relay: could not accept a connection');
     const status = known?.status ?? 503;
     const body = JSON.stringify({ error: { code: known?.code ?? 'unavailable', message: known?.message ?? 'The relay could not be opened; try again.' } });
-    socket.end(`HTTP/1.1 ${status} ${status === 404 ? 'Not Found' : 'Refused'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
   }
 
   async function accept(ws: WebSocket, c: { endpointId: string; tenantId: string; principal: Principal; authorization: string | undefined }): Promise<void> {
@@ -84,7 +89,10 @@ export async function startRelayHub(o: { server: Server; db: Db; config: Config;
     if (!set) {
       set = new Set();
       connections.set(c.endpointId, set);
-      await holdRelayLock(listener, c.endpointId);
+      await holdRelayLock(listener, c.endpointId).catch((err: unknown) => {
+        connections.delete(c.endpointId);
+        throw err;
+      });
     }
     set.add(connection);
     ws.on('pong', () => (connection.alive = true));

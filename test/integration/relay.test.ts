@@ -4,7 +4,7 @@ import WebSocket from 'ws';
 import { Hookflow, verify, type Endpoint } from '@hookflow/client';
 import { killTree, startNpm, type HookflowProcess } from '../support/processes';
 import { Receiver, waitFor } from '../support/receiver';
-import { API_KEY, startTestStack, uniqueTenant, type TestStack } from '../support/stack';
+import { API_KEY, startExtraWorker, startTestStack, uniqueTenant, type TestStack } from '../support/stack';
 
 /**
  * `hookflow listen` end to end (docs/relay.md): the command as a user runs it, relaying a tenant's
@@ -104,7 +104,7 @@ describe('hookflow listen', () => {
     await waitFor(async () => (await hookflow.events.get(sent.id)).deliveries[0]?.status === 'succeeded', 'the retried delivery to succeed');
   });
 
-  it("records the local server's failure as the attempt's, and its Retry-After", async () => {
+  it("records the local server's failure as the attempt's, its headers included, and retries it", async () => {
     const tenantId = uniqueTenant();
     let healthy = false;
     const local = await Receiver.start(() => (healthy ? { status: 204 } : { status: 503, headers: { 'retry-after': '1' }, body: 'busy' }));
@@ -113,11 +113,16 @@ describe('hookflow listen', () => {
     const sent = await hookflow.events.send({ tenantId, type: 'sync.completed', payload: {} });
     const failed = await waitFor(async () => (await attemptsOf(sent.id)).find((a) => a.status === 'failed'), 'a failed attempt');
     expect(failed).toMatchObject({ statusCode: 503, error: 'HTTP 503', responseBody: 'busy' });
+    const detail = await hookflow.attempts.get(failed.id);
+    expect(detail.response.headers).toMatchObject({ 'retry-after': '1' });
+    expect(detail.request.url).toBe(`${stack.apiUrl}/relay/${detail.endpointId}`);
+    expect(detail.request.headers).toMatchObject({ 'webhook-id': sent.id, 'content-type': 'application/json' });
     healthy = true;
     await waitFor(async () => (await hookflow.events.get(sent.id)).deliveries[0]?.status === 'succeeded', 'the retry to succeed');
   });
 
-  it('reaches whichever API process holds the connection: listen on a second API process (npm run api)', async () => {
+  it('reaches whichever API process holds the connection: listen on a second API process (npm run api), two workers', async () => {
+    const worker = await startExtraWorker(stack);
     secondApi = await startNpm('api', {
       PORT: '0', API_KEYS: API_KEY, DATABASE_URL: stack.config.databaseUrl!, TEMPORAL_ADDRESS: stack.config.temporal.address!,
       TEMPORAL_TASK_QUEUE: stack.config.temporal.taskQueue, LOG_LEVEL: 'info',
@@ -130,6 +135,11 @@ describe('hookflow listen', () => {
     const delivery = await waitFor(() => local.received[0], 'the delivery through the second API process');
     expect(JSON.parse(delivery.body)).toMatchObject({ id: sent.id, data: { via: 'second api' } });
     await waitFor(async () => (await hookflow.events.get(sent.id)).deliveries[0]?.status === 'succeeded', 'the delivery to succeed');
+    // Several deliveries, whichever worker runs them.
+    const more = await Promise.all([1, 2, 3, 4].map((n) => hookflow.events.send({ tenantId, type: 'sync.completed', payload: { n } })));
+    await waitFor(() => local.received.length === 5, 'every delivery through the second API process');
+    expect(new Set(local.received.map((r) => JSON.parse(r.body).id))).toEqual(new Set([sent.id, ...more.map((e) => e.id)]));
+    await worker.stop();
   });
 });
 
