@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { Hookflow, HookflowError, rawJson, verify } from '@hookflow/client';
+// @ts-expect-error: a plain ES module script of the client package, without type declarations
+import { TYPES_FILE, generateTypes } from '../../packages/client/scripts/generate-types.mjs';
 import { receiversClosedAfterEach, waitFor } from '../support/receiver';
 import { API_KEY, startTestStack, uniqueTenant, type TestStack } from '../support/stack';
 
@@ -107,6 +110,11 @@ describe('@hookflow/client', () => {
     expect(first.id).toBe(`once-${tenantId}`);
     await waitFor(() => r.received.length > 0, 'the delivery');
     expect((await hookflow.events.list({ tenantId })).data).toHaveLength(1);
+  });
+
+  it('was generated from the document this server serves at GET /openapi.json', async () => {
+    const served = (await stack.request('GET', '/openapi.json')).body;
+    expect((await generateTypes(served)) === readFileSync(TYPES_FILE as string, 'utf8'), 'stale: npm run generate:client').toBe(true);
   });
 
   it("throws typed errors carrying the contract's code and details", async () => {

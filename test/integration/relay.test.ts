@@ -186,6 +186,18 @@ describe('hookflow listen --portal', () => {
     expect(await upgradeStatus(relayUrl(ordinary.id), API_KEY)).toBe(409);
     expect(await upgradeStatus(relayUrl(otherTenantsRelay.id), API_KEY)).toBe(101);
   });
+
+  it("keeps a relay endpoint's url hookflow's own", async () => {
+    const tenantId = uniqueTenant();
+    await expect(hookflow.endpoints.create({ tenantId, relay: true, url: 'https://example.com/hook' })).rejects.toMatchObject({
+      status: 422, details: [expect.objectContaining({ path: 'body.url' })],
+    });
+    await expect(hookflow.endpoints.create({ tenantId })).rejects.toMatchObject({ status: 422, details: [expect.objectContaining({ path: 'body.url' })] });
+    const relay = await hookflow.endpoints.create({ tenantId, relay: true, description: 'mine' });
+    await expect(hookflow.endpoints.update(relay.id, { url: 'https://example.com/elsewhere' })).rejects.toMatchObject({ status: 422, code: 'validation_failed' });
+    // The portal's form sends the url back as it is, with the fields it changed.
+    expect(await hookflow.endpoints.update(relay.id, { url: relay.url, description: 'renamed' })).toMatchObject({ url: relay.url, description: 'renamed', relay: true });
+  });
 });
 
 /** The HTTP status hookflow answers a relay WebSocket's upgrade with (101 when it is accepted). */
