@@ -11,7 +11,7 @@ import {
 import { newId } from '../src/lib/ids';
 import { SecretBoxError } from '../src/secrets/secret-box';
 import { classify } from '../src/webhooks/classify';
-import type { HttpClient, PostResult } from '../src/webhooks/http';
+import { flatHeaders, type HttpClient, type PostResult } from '../src/webhooks/http';
 import type { RelayTransport } from '../src/relay/transport';
 import { RELAY_NOT_CONNECTED_CODE } from '../src/webhooks/classify';
 import { webhookRequest } from '../src/webhooks/signing';
@@ -202,12 +202,6 @@ export function createAttempt(deps: AttemptDeps) {
   }
 
   return { attempt, planFor };
-}
-
-function flatHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
-  const flat: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(', ') : value;
-  return flat;
 }
 
 /** A wait inside an activity: Context's sleep ends early when the activity is cancelled; a local activity has no heartbeat to carry. */

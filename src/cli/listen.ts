@@ -1,8 +1,9 @@
 import { request } from 'undici';
 import WebSocket from 'ws';
 import type { Endpoint, Hookflow } from '@hookflow/client';
+import { flatHeaders } from '../webhooks/http';
 import { hookflowClient, type ApiTarget } from './client';
-import { CLOSE, RELAY_BODY_LIMIT, RELAY_PATH, RELAY_PING_MS, type FromListen, type Ready, type RelayRequest, type ToListen } from '../relay/protocol';
+import { CLOSE, RELAY_BODY_LIMIT, RELAY_PATH, RELAY_PING_MS, type FromListen, type RelayRequest, type ToListen } from '../relay/protocol';
 
 export type ListenOptions = {
   /** The API and the key: an operator's, or a portal session's token. The WebSocket connects there too. */
@@ -68,7 +69,7 @@ export async function listen(o: ListenOptions): Promise<Listening> {
       let text = '';
       res.on('data', (chunk: Buffer) => (text += chunk.toString()));
       res.on('end', () => {
-        const message = (JSON.parse(text || '{}') as { error?: { message?: string } }).error?.message ?? `HTTP ${res.statusCode}`;
+        const message = errorMessage(text) ?? `HTTP ${res.statusCode}`;
         // A refusal for who we are or what we asked for is final; anything else (503, a proxy's 502) is retried.
         if ([401, 403, 404, 409].includes(res.statusCode ?? 0)) end(`hookflow refused the relay: ${res.statusCode} ${message}`);
         else o.print(`hookflow answered ${res.statusCode} ${message}; trying again`);
@@ -79,10 +80,12 @@ export async function listen(o: ListenOptions): Promise<Listening> {
       const message = JSON.parse((data as Buffer).toString('utf8')) as ToListen;
       if (message.type === 'ready') {
         delayMs = RECONNECT_MIN_MS;
-        timeoutMs = (message satisfies Ready).timeoutMs;
+        // A little under the attempt's own deadline, so that a slow local server's timeout still reaches the worker.
+        timeoutMs = Math.max(1_000, message.timeoutMs - 1_000);
         o.print(`connected: deliveries to ${endpoint.id} (tenant ${message.tenantId}) go to ${o.localUrl}`);
       } else if (message.type === 'request') {
-        void forward(message).then((answer) => ws.send(JSON.stringify(answer)));
+        // An answer for a connection that closed meanwhile is dropped: hookflow already failed that attempt.
+        void forward(message).then((answer) => ws.send(JSON.stringify(answer), () => undefined));
       }
     });
     ws.on('error', () => undefined);
@@ -106,7 +109,7 @@ export async function listen(o: ListenOptions): Promise<Listening> {
       const response = await request(o.localUrl, { method: 'POST', headers: r.headers, body: r.body, signal: AbortSignal.timeout(timeoutMs) });
       const body = await response.body.text();
       o.print(`${new Date().toISOString()} ${what} → ${response.statusCode} in ${took()}`);
-      return { type: 'response', id: r.id, status: response.statusCode, headers: flat(response.headers), body: body.slice(0, RELAY_BODY_LIMIT) };
+      return { type: 'response', id: r.id, status: response.statusCode, headers: flatHeaders(response.headers), body: body.slice(0, RELAY_BODY_LIMIT) };
     } catch (err) {
       const e = err as { code?: string; name?: string; message?: string; cause?: { code?: string } };
       const code = e.name === 'TimeoutError' ? 'ABORT_ERR' : (e.code ?? e.cause?.code);
@@ -151,6 +154,15 @@ async function relayEndpoint(client: Hookflow, o: ListenOptions, tenantId: strin
   });
 }
 
+/** The message of a refusal in the contract's error shape; undefined for anything else (a proxy's HTML page). */
+function errorMessage(text: string): string | undefined {
+  try {
+    return (JSON.parse(text) as { error?: { message?: string } }).error?.message;
+  } catch {
+    return undefined;
+  }
+}
+
 function eventType(body: string): string {
   try {
     const type = (JSON.parse(body) as { type?: unknown }).type;
@@ -160,8 +172,3 @@ function eventType(body: string): string {
   }
 }
 
-function flat(headers: Record<string, string | string[] | undefined>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value;
-  return out;
-}
