@@ -1,8 +1,10 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { getEndpoint, matchingEndpointIds, reserveDeliverySlot } from '../src/db/endpoints';
-import { createDeliveries, deliveryPage, failedDeliveries, resetDeliveries, type FailedDelivery } from '../src/db/messages';
+import { getEndpoint, matchingEndpoints, reserveDeliverySlot } from '../src/db/endpoints';
+import { createDeliveries, deliveryPage, failedDeliveries, getMessageForDelivery, resetDeliveries, type FailedDelivery } from '../src/db/messages';
 import { failDelivery } from '../src/db/deliveries';
 import { purgeMessagesBefore, type PurgeCounts } from '../src/db/retention';
+import { filterEventText } from '../src/filters/event';
+import { selectByFilter } from '../src/filters/select';
 import type {
   DeliverInput, DeliveryPlan, FailDeliveryInput, FirstAttemptInput, FirstAttemptResult, MessageWorkflowInput, RecoverWorkflowInput,
   Outcome, RedeliverWorkflowInput, RetryInput,
@@ -17,12 +19,27 @@ const PAGE = 500;
 export function createActivities(deps: ActivityDeps) {
   const { db, log } = deps;
   const { attempt, planFor } = createAttempt(deps);
+
+  async function messageEventText({ messageId, channels }: MessageWorkflowInput): Promise<string> {
+    const m = await getMessageForDelivery(db, messageId);
+    if (!m) throw new Error(`message ${messageId} not found`);
+    return filterEventText({ id: m.id, type: m.event_type, tenantId: m.tenant_id, createdAt: m.created_at, payloadJson: m.payload }, channels);
+  }
   return {
-    /** One page of the endpoints a message goes to; their deliveries are recorded as pending. */
-    async resolveEndpoints(input: MessageWorkflowInput): Promise<{ endpointIds: string[]; nextAfterSeq?: string }> {
-      const page = await matchingEndpointIds(db, { ...input, limit: PAGE });
-      await createDeliveries(db, input.messageId, page.ids);
-      return { endpointIds: page.ids, nextAfterSeq: page.lastSeq };
+    /**
+     * One page of the endpoints a message goes to, after their filters; their deliveries are recorded as
+     * pending. Endpoints a filter dropped get nothing, and are named in `filteredOut`, which the message
+     * workflow's history records (the local activity's result), so an operator can see why an endpoint
+     * did not get a message. A page whose endpoints are all dropped still carries the cursor onwards.
+     */
+    async resolveEndpoints(input: MessageWorkflowInput): Promise<ResolvedPage> {
+      const page = await matchingEndpoints(db, { ...input, limit: PAGE });
+      // The message is read only when some endpoint of the page has a filter.
+      const event = page.endpoints.some((e) => e.filter !== null) ? await messageEventText(input) : '';
+      const { kept, dropped, unreadable } = selectByFilter(page.endpoints, event);
+      if (unreadable.length > 0) log.warn({ messageId: input.messageId, endpointIds: unreadable }, 'stored filter does not compile: delivered unfiltered');
+      await createDeliveries(db, input.messageId, kept);
+      return { endpointIds: kept, nextAfterSeq: page.lastSeq, ...(dropped.length > 0 ? { filteredOut: dropped } : {}) };
     },
 
     /**
@@ -109,5 +126,8 @@ function throwUnlessSucceeded(outcome: Outcome): void {
   // own backoff would also count waits for a rate-limit slot. The values follow the policy it was given.
   throw ApplicationFailure.create({ type: outcome.failureType, message: outcome.reason, nextRetryDelay: outcome.delayMs });
 }
+
+/** One page of a message's endpoints, as the message workflow's history records it. */
+export type ResolvedPage = { endpointIds: string[]; nextAfterSeq?: string; filteredOut?: string[] };
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -21,11 +21,12 @@ import { cost, renderCost } from './cost';
 import { scaleout } from './scaleout';
 import { renderSoak, soak } from './soak';
 import { chain, renderChain } from './chain';
+import { filterEval, filtered, renderFilterEval, unfiltered } from './filters';
 import { freePort } from '../src/embedded/postgres';
 
-const ALL = ['a', 'b', 'c', 'd', 'e'];
+const ALL = ['a', 'b', 'c', 'd', 'e', 'f'];
 /** Scenarios with a report of their own, run one per invocation. */
-const ALONE = ['cost', 'soak', 'scaleout', 'chain'];
+const ALONE = ['cost', 'soak', 'scaleout', 'chain', 'filter-eval'];
 
 const positive = (name: string, max: number) => (text: string) => {
   const n = Number(text);
@@ -45,7 +46,10 @@ const program = new Command('bench')
   .option('--events <n>', 'b, d: how many events / workflows; c: N/10 events to 10 endpoints each', whole('--events', 1_000_000), 150)
   .option('--fanout <n>', 'c: endpoints of the one-event fan-out', whole('--fanout', 100_000), 1_000)
   .option('--concurrency <n>', 'b–e: requests in flight', whole('--concurrency', 1_000), 32)
-  .option('--scenarios <list>', `which of a,b,c,d,e to run; or one of ${ALONE.join(', ')} alone`, (text) => {
+  .option('--filter-events <n>', 'f: events to each group (1 → 100 endpoints unfiltered, 1 → 1,000 with 900 filtering it out)', whole('--filter-events', 1_000), 5)
+  .option('--filter-eval-rounds <n>', 'filter-eval: timed rounds (the median is reported)', whole('--filter-eval-rounds', 100), 7)
+  .option('--filter-eval-iterations <n>', 'filter-eval: evaluations per round', whole('--filter-eval-iterations', 10_000_000), 20_000)
+  .option('--scenarios <list>', `which of a,b,c,d,e,f to run; or one of ${ALONE.join(', ')} alone`, (text) => {
     const list = text.split(',').map((s) => s.trim()).filter(Boolean);
     if (list.length === 1 && ALONE.includes(list[0]!)) return list;
     const bad = list.filter((s) => !ALL.includes(s));
@@ -106,6 +110,8 @@ type RawOptions = Omit<Options, 'json' | 'engineEagerStart' | 'engineLocalActivi
   costConcurrency: number;
   soakMinutes: number;
   soakRate: number;
+  filterEvalRounds: number;
+  filterEvalIterations: number;
   sampleSeconds: number;
   out?: string;
   engine?: string;
@@ -139,6 +145,7 @@ const opts: Options = {
   engineLocalActivity: Boolean(raw.engineLocalActivity),
   engineFanout: raw.engineFanout,
   engineSearchAttributes: Boolean(raw.engineSearchAttributes),
+  filterEvents: raw.filterEvents,
 };
 
 /** The engine and worker settings from the flags, as the environment variables src/config.ts reads. */
@@ -177,6 +184,11 @@ function temporalVersion(): string {
 const load = () => loadavg().map((x) => Math.round(x * 100) / 100);
 
 async function main(): Promise<void> {
+  if (opts.scenarios[0] === 'filter-eval') {
+    const report = filterEval({ rounds: raw.filterEvalRounds, iterations: raw.filterEvalIterations });
+    process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderFilterEval(report)}\nload average ${load().join(' ')} on ${cpus().length} cores\n`);
+    return;
+  }
   if (opts.scenarios[0] === 'scaleout') {
     await scaleout({ events: raw.scaleoutEvents, concurrency: opts.concurrency, receivers: opts.receivers, out: outFile('scaleout'), settings, progress, json: opts.json, opts });
     return;
@@ -257,7 +269,7 @@ async function main(): Promise<void> {
     // a backlog it cannot drain within --drain-timeout is left behind and would slow whatever followed.
     if (opts.scenarios.includes('d')) await run('d', engine);
     if (opts.scenarios.includes('e')) await run('e', wire);
-    if (opts.scenarios.some((s) => ['a', 'b', 'c'].includes(s))) {
+    if (opts.scenarios.some((s) => ['a', 'b', 'c', 'f'].includes(s))) {
       progress('warm-up: 10 events, not counted');
       await warmUp(ctx);
     }
@@ -266,9 +278,13 @@ async function main(): Promise<void> {
       await run('c1', fanoutOne);
       await run('c10', fanoutTen);
     }
+    if (opts.scenarios.includes('f')) {
+      await run('f100', unfiltered);
+      await run('f1000', filtered);
+    }
     if (opts.scenarios.includes('a')) await run('a', steady);
 
-    const order = ['a', 'b', 'c1', 'c10', 'd', 'e'];
+    const order = ['a', 'b', 'c1', 'c10', 'f100', 'f1000', 'd', 'e'];
     results.sort((x, y) => order.indexOf(x.id) - order.indexOf(y.id));
     const report: Report = {
       command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,

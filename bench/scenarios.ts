@@ -30,6 +30,8 @@ export type Options = {
   engineLocalActivity: boolean;
   engineFanout: number;
   engineSearchAttributes: boolean;
+  /** f: events sent to each filter fan-out group (one at a time at --concurrency 1). */
+  filterEvents: number;
 };
 
 export type Ctx = {
@@ -96,13 +98,18 @@ function hookflow(ctx: Ctx): Hookflow {
   return client;
 }
 
-/** `count` endpoints for one tenant, at receivers.url(group, n); created once per group. */
-export async function endpointGroup(ctx: Ctx, group: string, tenants: number, perTenant: number): Promise<string[]> {
+/** `count` endpoints for one tenant, at receivers.url(group, n), each with `filterOf(n)` if given; created once per group. */
+export async function endpointGroup(ctx: Ctx, group: string, tenants: number, perTenant: number, filterOf?: (n: number) => Record<string, unknown>): Promise<string[]> {
   const existing = ctx.tenants.get(group);
   if (existing) return existing;
   const ids = Array.from({ length: tenants }, (_, t) => `bench-${ctx.runId}-${group}-${t}`);
   await inPool(tenants * perTenant, Math.min(ctx.opts.concurrency, 32), async (n) => {
-    await hookflow(ctx).endpoints.create({ tenantId: ids[n % tenants]!, url: ctx.receivers.url(group, n), description: `bench ${group} ${n}` });
+    await hookflow(ctx).endpoints.create({
+      tenantId: ids[n % tenants]!,
+      url: ctx.receivers.url(group, n),
+      description: `bench ${group} ${n}`,
+      ...(filterOf ? { filter: filterOf(n) } : {}),
+    });
   });
   ctx.tenants.set(group, ids);
   return ids;
@@ -282,7 +289,7 @@ export async function steady(ctx: Ctx): Promise<ScenarioResult> {
 }
 
 /** Closed loop: `count` events, at most --concurrency in flight, to `perEvent` endpoints each. */
-async function burst(ctx: Ctx, tag: string, title: string, count: number, tenants: string[], perEvent: number): Promise<ScenarioResult> {
+export async function burst(ctx: Ctx, tag: string, title: string, count: number, tenants: string[], perEvent: number): Promise<ScenarioResult> {
   const window = ctx.sampler?.open();
   const sents: Sent[] = [];
   const stop = ticker(ctx, () => `[${tag}] accepted ${sents.filter((s) => s.ok).length}/${count}, delivered ${ctx.receivers.deliveredCount(tag)}/${count * perEvent}`);

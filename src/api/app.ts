@@ -12,6 +12,7 @@ import { endpointStatsRoutes } from './endpoint-stats';
 import { ApiError, errorHandler } from './errors';
 import { eventRoutes } from './events';
 import { eventTypeRoutes } from './event-types';
+import { filterRoutes } from './filters';
 import { healthRoutes } from './health';
 import { openApiDocument } from './openapi';
 import { keepRawBody } from './payload';
@@ -46,6 +47,7 @@ export function createApp(deps: ApiDeps): { app: Express; routes: Routes } {
   publicRouter.use(PORTAL_PATH, portalFiles(portal));
   eventRoutes(routes, deps);
   endpointRoutes(routes, deps);
+  filterRoutes(routes, deps);
   endpointStatsRoutes(routes, deps);
   attemptRoutes(routes, deps);
   eventTypeRoutes(routes, deps);

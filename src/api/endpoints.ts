@@ -7,6 +7,7 @@ import {
 import { countFailedDeliveries, createDeliveries, insertMessage, markWorkflowStarted } from '../db/messages';
 import { formatDuration, parseDuration } from '../lib/duration';
 import { newId } from '../lib/ids';
+import { JsonText } from '../lib/json-text';
 import { generateSecret, isValidSecret } from '../webhooks/signing';
 import { ipLiteral, isPublicAddress } from '../webhooks/address-guard';
 import { SEARCH_ATTRIBUTES, deliverySearchAttributes, deliveryWorkflowId, recoverWorkflowId } from '../../workflows/ids';
@@ -18,6 +19,7 @@ import {
   afterSeq, byteLength, jsonDepth, payloadTooLarge,
 } from './common';
 import { notFound, validationFailed } from './errors';
+import { FilterBody, readFilter } from './filters';
 import type { Routes } from './route';
 
 /** Standard Webhooks: the previous secret keeps signing for 24 h after a rotation. */
@@ -61,6 +63,7 @@ const EndpointFields = {
   rateLimitPerSecond: z.number().int().min(1).max(100_000).nullable(),
   retrySchedule: z.array(Duration).min(1).max(20).nullable().openapi({ description: 'Replaces the exponential default: ["10s","100s"] = three attempts.' }),
   metadata: Metadata,
+  filter: FilterBody.nullable(),
 };
 
 const EndpointCreate = z
@@ -76,6 +79,7 @@ const EndpointCreate = z
     rateLimitPerSecond: EndpointFields.rateLimitPerSecond.optional(),
     retrySchedule: EndpointFields.retrySchedule.optional(),
     metadata: EndpointFields.metadata.optional(),
+    filter: EndpointFields.filter.optional(),
     relay: z.boolean().optional().openapi({ description: '`hookflow listen`\'s endpoint: deliveries travel down its connection to a local URL (docs/relay.md).' }),
   })
   .strict()
@@ -101,6 +105,7 @@ const Endpoint = z
     retrySchedule: z.array(z.string()).nullable(),
     metadata: z.record(z.string(), z.unknown()),
     relay: z.boolean(),
+    filter: FilterBody.nullable().openapi({ description: 'Returned as written: numbers keep their digits.' }),
     createdAt: Timestamp,
     updatedAt: Timestamp,
   })
@@ -132,6 +137,7 @@ function endpointJson(e: EndpointRow) {
     retrySchedule: e.retry_schedule_ms?.map(formatDuration) ?? null,
     metadata: e.metadata,
     relay: e.relay,
+    filter: e.filter === null ? null : new JsonText(e.filter),
     createdAt: e.created_at.toISOString(),
     updatedAt: e.updated_at.toISOString(),
   };
@@ -166,6 +172,7 @@ export function endpointRoutes(routes: Routes, { db, temporal, config }: ApiDeps
     handler: async ({ body, req }) => {
       checkReachable(body.url);
       const id = newId('ep');
+      const filterJson = body.filter ? readFilter(req).text : null;
       const endpoint = await insertEndpoint(db, {
         id,
         tenantId: body.tenantId,
@@ -180,6 +187,7 @@ export function endpointRoutes(routes: Routes, { db, temporal, config }: ApiDeps
         rateLimitPerSecond: body.rateLimitPerSecond ?? null,
         retryScheduleMs: body.retrySchedule?.map((d) => parseDuration(d)!) ?? null,
         metadata: body.metadata ?? {},
+        filterJson,
       });
       return { status: 201, body: endpointJson(endpoint) };
     },
@@ -219,7 +227,7 @@ export function endpointRoutes(routes: Routes, { db, temporal, config }: ApiDeps
     params: IdParams,
     body: EndpointPatch,
     responses: { 200: { description: 'The endpoint.', schema: Endpoint }, 404: { description: 'No such endpoint.' } },
-    handler: async ({ params, body }) => {
+    handler: async ({ params, body, req }) => {
       checkReachable(body.url);
       if (body.url !== undefined) {
         // The portal's form sends the url back unchanged; only a different one is refused.
@@ -228,11 +236,13 @@ export function endpointRoutes(routes: Routes, { db, temporal, config }: ApiDeps
           throw validationFailed("A relay endpoint's url is its relay address.", [{ path: 'body.url', message: 'cannot be changed on a relay endpoint' }]);
         }
       }
+      const { retrySchedule, filter, ...rest } = body;
       const changes: EndpointChanges = {
-        ...body,
-        retryScheduleMs: body.retrySchedule === undefined ? undefined : (body.retrySchedule?.map((d) => parseDuration(d)!) ?? null),
+        ...rest,
+        retryScheduleMs: retrySchedule === undefined ? undefined : (retrySchedule?.map((d) => parseDuration(d)!) ?? null),
+        // `null` removes the filter; a new one applies to messages resolved after this answer.
+        filterJson: filter === undefined ? undefined : filter === null ? null : readFilter(req).text,
       };
-      delete (changes as { retrySchedule?: unknown }).retrySchedule;
       const endpoint = await updateEndpoint(db, params.id, changes);
       if (!endpoint) throw notFound('endpoint');
       return { status: 200, body: endpointJson(endpoint) };

@@ -24,25 +24,43 @@ export function keepRawBody(req: IncomingMessage, _res: unknown, bytes: Buffer, 
  * Refuses duplicate keys anywhere in the body with 422, naming each one's path.
  */
 export function payloadText(req: IncomingMessage): string {
-  const raw = rawBodies.get(req);
-  if (!raw) throw new Error('payloadText needs express.json with verify: keepRawBody');
-  const text = decode(raw.bytes, raw.charset);
-  let tree: Node | undefined;
-  try {
-    tree = parseTree(text, [], { disallowComments: true, allowTrailingComma: false });
-  } catch (err) {
-    // jsonc-parser recurses; the payload's depth is already checked, so only a duplicate key that
-    // JSON.parse dropped can hide nesting this deep.
-    if (err instanceof RangeError) throw tooDeep();
-    throw err;
+  const text = bodyValueText(req, 'payload');
+  if (text === undefined) throw new Error('payloadText called on a body without a payload');
+  return text;
+}
+
+/** Each body's text and tree, read once however many of its values are asked for. */
+const trees = new WeakMap<IncomingMessage, { text: string; tree: Node | undefined }>();
+
+/**
+ * The JSON text of one top-level value of the body, as written without whitespace between tokens
+ * (payloads, filters: their numbers keep their digits), or undefined when the body has no such key.
+ * Refuses duplicate keys anywhere in the body with 422, naming each one's path.
+ */
+export function bodyValueText(req: IncomingMessage, key: string): string | undefined {
+  let parsed = trees.get(req);
+  if (!parsed) {
+    const raw = rawBodies.get(req);
+    if (!raw) throw new Error('bodyValueText needs express.json with verify: keepRawBody');
+    const text = decode(raw.bytes, raw.charset);
+    let tree: Node | undefined;
+    try {
+      tree = parseTree(text, [], { disallowComments: true, allowTrailingComma: false });
+    } catch (err) {
+      // jsonc-parser recurses; the payload's depth is already checked, so only a duplicate key that
+      // JSON.parse dropped can hide nesting this deep.
+      if (err instanceof RangeError) throw tooDeep();
+      throw err;
+    }
+    const duplicates = duplicateKeys(tree);
+    if (duplicates.length > 0) {
+      throw validationFailed('The body has duplicate keys: each key may appear once in an object.', duplicates.map((path) => ({ path, message: 'is a duplicate key' })));
+    }
+    parsed = { text, tree };
+    trees.set(req, parsed);
   }
-  const duplicates = duplicateKeys(tree);
-  if (duplicates.length > 0) {
-    throw validationFailed('The body has duplicate keys: each key may appear once in an object.', duplicates.map((path) => ({ path, message: 'is a duplicate key' })));
-  }
-  const payload = tree?.children?.find((p) => p.children?.[0]?.value === 'payload')?.children?.[1];
-  if (!payload) throw new Error('payloadText called on a body without a payload');
-  return compact(text, payload);
+  const value = parsed.tree?.children?.find((p) => p.children?.[0]?.value === key)?.children?.[1];
+  return value && compact(parsed.text, value);
 }
 
 /** body-parser decodes with iconv-lite any `utf-*` charset; TextDecoder knows utf-8 and utf-16, which is what JSON may be sent in. */

@@ -77,7 +77,8 @@ export class Routes {
         let rawBody: unknown = req.body;
         let rawQuery: unknown = req.query;
         if (principal?.kind === 'tenant') {
-          const allowed = spec.tenant && (!principal.readOnly || (spec.tenant.access === 'read' && spec.method === 'get'));
+          // A read-only session may use what reads: every GET but the secret's, and POST /filters/test, which changes nothing.
+          const allowed = spec.tenant && (!principal.readOnly || spec.tenant.access === 'read');
           if (!allowed) throw forbidden(spec.tenant ? 'This portal session is read-only.' : 'A portal session may not do this.');
         }
         const params = spec.params ? parse(spec.params, req.params, 'params') : undefined;

@@ -1,6 +1,6 @@
 import { request } from 'undici';
 import WebSocket from 'ws';
-import type { Endpoint, Hookflow } from '@hookflow/client';
+import { rawJson, type Endpoint, type Hookflow } from '@hookflow/client';
 import { flatHeaders } from '../webhooks/http';
 import { hookflowClient, type ApiTarget } from './client';
 import { CLOSE, RELAY_BODY_LIMIT, RELAY_PATH, RELAY_PING_MS, type FromListen, type RelayRequest, type ToListen } from '../relay/protocol';
@@ -14,7 +14,8 @@ export type ListenOptions = {
   tenantId?: string;
   eventTypes?: string[];
   channels?: string[];
-  filter?: unknown;
+  /** The payload filter's JSON text (docs/filters.md). */
+  filter?: string;
   print(line: string): void;
 };
 
@@ -137,8 +138,8 @@ async function relayEndpoint(client: Hookflow, o: ListenOptions, tenantId: strin
   const subscription = {
     eventTypes: o.eventTypes ?? [],
     channels: o.channels ?? [],
-    // `filter` (issue 19's payload filters) is passed as given; a server without filters refuses it with a 422.
-    ...(o.filter === undefined ? {} : { filter: o.filter }),
+    // As written, so its numbers keep their digits; none removes a filter an earlier run set.
+    filter: o.filter === undefined ? null : rawJson(o.filter),
   };
   for await (const endpoint of client.endpoints.list({ tenantId })) {
     if (endpoint.relay && endpoint.metadata.listenUrl === o.localUrl) {

@@ -129,9 +129,14 @@ endpoints
   .option('--channel <channel>', 'only events sharing this channel (repeatable)', collect)
   .option('--secret <whsec>', 'the signing secret (default: generated)')
   .option('--description <text>', 'a description')
-  .action((o: { tenant: string; url: string; eventType?: string[]; channel?: string[]; secret?: string; description?: string }) =>
-    client((hookflow) =>
-      hookflow.endpoints.create({ tenantId: o.tenant, url: o.url, eventTypes: o.eventType, channels: o.channel, secret: o.secret, description: o.description }),
+  .option('--filter <json>', 'only events this payload filter matches (docs/filters.md), a JSON object', jsonText)
+  .action((o: { tenant: string; url: string; eventType?: string[]; channel?: string[]; secret?: string; description?: string; filter?: string }) =>
+    client((hookflow, rawJson) =>
+      hookflow.endpoints.create({
+        tenantId: o.tenant, url: o.url, eventTypes: o.eventType, channels: o.channel, secret: o.secret, description: o.description,
+        // Sent as written, so the filter's numbers keep their digits.
+        filter: o.filter === undefined ? undefined : rawJson(o.filter),
+      }),
     )(),
   );
 endpoints
@@ -171,7 +176,7 @@ program
     try {
       const target = o.portal ? portalTarget(o.portal) : apiTarget();
       const relay = await listen({
-        target, localUrl, tenantId: o.tenant, eventTypes: o.eventTypes, channels: o.channels, filter: o.filter === undefined ? undefined : JSON.parse(o.filter), print,
+        target, localUrl, tenantId: o.tenant, eventTypes: o.eventTypes, channels: o.channels, filter: o.filter, print,
       });
       print(`relay endpoint ${relay.endpoint.id}: ${relay.endpoint.url}`);
       // The secret the local server verifies signatures with, shown once (the portal and the API show it too).

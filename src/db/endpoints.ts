@@ -22,6 +22,8 @@ export type EndpointRow = {
   metadata: Record<string, unknown>;
   /** `hookflow listen`'s endpoint: attempts travel down its connection (src/relay/), not to `url`. */
   relay: boolean;
+  /** The filter's JSON text as written, or null (src/filters/). */
+  filter: string | null;
   failing_since: Date | null;
   created_at: Date;
   updated_at: Date;
@@ -40,6 +42,8 @@ export type NewEndpoint = {
   rateLimitPerSecond: number | null;
   retryScheduleMs: number[] | null;
   metadata: Record<string, unknown>;
+  /** JSON text, kept as written so its numbers stay exact; null = no filter. */
+  filterJson: string | null;
   relay?: boolean;
 };
 
@@ -94,15 +98,16 @@ const COLUMNS: Record<keyof EndpointChanges, string> = {
   rateLimitPerSecond: 'rate_limit_per_second',
   retryScheduleMs: 'retry_schedule_ms',
   metadata: 'metadata',
+  filterJson: 'filter',
 };
 
 export async function insertEndpoint(db: Db, e: NewEndpoint): Promise<EndpointRow> {
   const { rows } = await db.query<EndpointRow>(
     `INSERT INTO endpoints (id, tenant_id, url, description, event_types, channels, secret, headers, disabled,
-       rate_limit_per_second, retry_schedule_ms, metadata, relay)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING *`,
+       rate_limit_per_second, retry_schedule_ms, metadata, filter, relay)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING *`,
     [e.id, e.tenantId, e.url, e.description, e.eventTypes, e.channels, boxOf(db).seal(e.secret, e.id), JSON.stringify(e.headers), e.disabled,
-      e.rateLimitPerSecond, e.retryScheduleMs, JSON.stringify(e.metadata), e.relay ?? false],
+      e.rateLimitPerSecond, e.retryScheduleMs, JSON.stringify(e.metadata), e.filterJson, e.relay ?? false],
   );
   return opened(boxOf(db), rows[0]!);
 }
@@ -131,7 +136,7 @@ export async function updateEndpoint(db: Db, id: string, changes: EndpointChange
   const sets: string[] = [];
   const values: unknown[] = [id];
   for (const [key, column] of Object.entries(COLUMNS) as [keyof EndpointChanges, string][]) {
-    if (changes[key] === undefined) continue;
+    if (changes[key] === undefined) continue; // null is a value: it clears a filter or a rate limit
     const value = changes[key];
     values.push(key === 'headers' || key === 'metadata' ? JSON.stringify(value) : value);
     sets.push(`${column} = $${values.length}`);
@@ -254,14 +259,15 @@ export async function resealSecrets(db: Db, pageSize = 500): Promise<{ checked: 
 
 /**
  * One page of the enabled endpoints a message goes to: the tenant's, subscribed to the type (an empty
- * list means every type), and sharing a channel when the endpoint names channels.
+ * list means every type), and sharing a channel when the endpoint names channels; each with its filter,
+ * which the caller applies (activities/index.ts). `lastSeq` counts the page before any filter drops one.
  */
-export async function matchingEndpointIds(
+export async function matchingEndpoints(
   db: Db,
   q: { tenantId: string; eventType: string; channels: string[]; afterSeq?: string; limit: number },
-): Promise<{ ids: string[]; lastSeq: string | undefined }> {
-  const { rows } = await db.query<{ id: string; seq: string }>(
-    `SELECT id, seq FROM endpoints
+): Promise<{ endpoints: { id: string; filter: string | null }[]; lastSeq: string | undefined }> {
+  const { rows } = await db.query<{ id: string; seq: string; filter: string | null }>(
+    `SELECT id, seq, filter FROM endpoints
      WHERE tenant_id = $1 AND NOT disabled
        AND (cardinality(event_types) = 0 OR $2 = ANY (event_types))
        AND (cardinality(channels) = 0 OR channels && $3::text[])
@@ -269,5 +275,5 @@ export async function matchingEndpointIds(
      ORDER BY seq DESC LIMIT $5`,
     [q.tenantId, q.eventType, q.channels, q.afterSeq ?? null, q.limit],
   );
-  return { ids: rows.map((r) => r.id), lastSeq: rows.length === q.limit ? rows[rows.length - 1]!.seq : undefined };
+  return { endpoints: rows.map(({ id, filter }) => ({ id, filter })), lastSeq: rows.length === q.limit ? rows[rows.length - 1]!.seq : undefined };
 }

@@ -14,7 +14,7 @@ export function createPool(connectionString: string, max = 20): Db {
 }
 
 /**
- * `json` columns (messages.payload is the only one) come back as their text, which Postgres keeps as it
+ * `json` columns (messages.payload, endpoints.filter) come back as their text, which Postgres keeps as it
  * was stored: the payload as its producer sent it. pg's default JSON.parse would round long numbers and
  * reorder integer-like keys.
  */

@@ -38,12 +38,14 @@ export function signatureHeader(secrets: string[], id: string, timestampSeconds:
 
 export type WebhookMessage = { id: string; type: string; tenantId: string; createdAt: Date; payloadJson: string };
 
-/**
- * What one delivery attempt sends: the envelope, with the payload spliced in as stored text so the signed
- * body carries it byte for byte, and the headers that sign it with every key given.
- */
+/** The body a receiver gets: the envelope, with the payload spliced in as stored text, byte for byte. */
+export function envelopeBody(message: WebhookMessage): string {
+  return `{"id":${JSON.stringify(message.id)},"type":${JSON.stringify(message.type)},"tenantId":${JSON.stringify(message.tenantId)},"timestamp":${JSON.stringify(message.createdAt.toISOString())},"data":${message.payloadJson}}`;
+}
+
+/** What one delivery attempt sends: the envelope, and the headers that sign it with every key given. */
 export function webhookRequest(message: WebhookMessage, secrets: string[], nowMs = Date.now()): { body: string; headers: Record<string, string> } {
-  const body = `{"id":${JSON.stringify(message.id)},"type":${JSON.stringify(message.type)},"tenantId":${JSON.stringify(message.tenantId)},"timestamp":${JSON.stringify(message.createdAt.toISOString())},"data":${message.payloadJson}}`;
+  const body = envelopeBody(message);
   const timestamp = Math.floor(nowMs / 1000);
   const headers = {
     'content-type': 'application/json',

@@ -24,8 +24,10 @@ describe('client commands', () => {
     let healthy = false;
     const r = await Receiver.start(() => (healthy ? { status: 200 } : { status: 500 }));
     try {
-      const ep = await hookflow('endpoints', 'add', '--tenant', tenantId, '--url', r.url(), '--event-type', 'sync.completed');
+      // A filter only exact numbers pass: the event below carries n = 12345678901234567890.
+      const ep = await hookflow('endpoints', 'add', '--tenant', tenantId, '--url', r.url(), '--event-type', 'sync.completed', '--filter', '{"data": {"n": {"$gt": 12345678901234567889}}}');
       expect(ep.id).toMatch(/^ep_/);
+      expect(Object.keys(ep.filter.data.n)).toEqual(['$gt']);
       await stack.request('PATCH', `/endpoints/${ep.id}`, { retrySchedule: ['1s'] });
       const listed = await hookflow('endpoints', 'list', '--tenant', tenantId);
       expect(listed.data.map((e: { id: string }) => e.id)).toEqual([ep.id]);

@@ -105,6 +105,7 @@ function sampleBody(op: Operation, tenantId: string): unknown {
     'POST /events': buildEvent({ tenantId }),
     'PUT /event-types/{name}': { description: 'changed through the portal' },
     'POST /portal/sessions': { tenantId },
+    'POST /filters/test': { filter: { type: 'sync.completed' }, event: { type: 'sync.completed', tenantId } },
   };
   if (key in samples) return samples[key];
   return op.method === 'GET' || op.method === 'DELETE' ? undefined : {};
@@ -177,6 +178,7 @@ describe('the OpenAPI document says what a portal token may do on each route', (
       'GET /attempts/{id}': 'read',
       'GET /event-types': 'read',
       'GET /me': 'read',
+      'POST /filters/test': 'read',
       'POST /events': 'forbidden',
       'PUT /event-types/{name}': 'forbidden',
       'POST /portal/sessions': 'forbidden',
@@ -311,14 +313,14 @@ describe('what a portal token may not do', () => {
     expect((await withToken(a.token, 'GET', '/me')).status).toBe(200);
   });
 
-  it('a read-only token may only GET, and not the signing secret', async () => {
+  it('a read-only token may only GET (and test a filter), and not the signing secret', async () => {
     const token = await openSession(a.tenantId, { readOnly: true });
     expect((await withToken(token, 'GET', '/me')).body).toMatchObject({ kind: 'tenant', tenantId: a.tenantId, readOnly: true });
     for (const op of operations) {
       const path = fillPath(op, a);
       const response = await withToken(token, op.method, path, sampleBody(op, a.tenantId));
       const what = `${op.method} ${path} → ${response.status}`;
-      if (op.method === 'GET' && op.access === 'read') expect(response.status, what).toBe(200);
+      if (op.access === 'read') expect(response.status, what).toBe(200);
       else {
         expect(response.status, what).toBe(403);
         expect(response.body.error.code).toBe('forbidden');

@@ -25,8 +25,10 @@ export type SendEvent = Omit<JsonBody<paths['/events']['post']>, 'payload'> & { 
 export type ListEvents = Omit<Query<paths['/events']['get']>, 'cursor'>;
 export type Redeliver = JsonBody<paths['/events/{id}/redeliver']['post']>;
 export type Redelivered = Ok<paths['/events/{id}/redeliver']['post'], 202>;
-export type CreateEndpoint = JsonBody<paths['/endpoints']['post']>;
-export type UpdateEndpoint = JsonBody<paths['/endpoints/{id}']['patch']>;
+/** `filter` may be `rawJson(text)`, so its numbers keep their digits (hookflow compares them exactly). */
+type WithRawFilter<T> = T extends { filter?: infer F } ? Omit<T, 'filter'> & { filter?: F | RawJson } : T;
+export type CreateEndpoint = WithRawFilter<JsonBody<paths['/endpoints']['post']>>;
+export type UpdateEndpoint = WithRawFilter<JsonBody<paths['/endpoints/{id}']['patch']>>;
 export type ListEndpoints = Omit<Query<paths['/endpoints']['get']>, 'cursor'>;
 export type RotateSecret = JsonBody<paths['/endpoints/{id}/secret/rotate']['post']>;
 export type TestEvent = JsonBody<paths['/endpoints/{id}/test']['post']>;
@@ -106,12 +108,13 @@ export class Hookflow {
   };
 
   readonly endpoints = {
-    create: (endpoint: CreateEndpoint): Promise<Endpoint> => ok(this.http.POST('/endpoints', { body: endpoint })),
+    create: (endpoint: CreateEndpoint): Promise<Endpoint> =>
+      ok(this.http.POST('/endpoints', { body: endpoint as JsonBody<paths['/endpoints']['post']> })),
     get: (id: string): Promise<Endpoint> => ok(this.http.GET('/endpoints/{id}', { params: { path: { id } } })),
     list: (query: ListEndpoints = {}): PageIterator<Endpoint> =>
       new PageIterator((cursor) => ok(this.http.GET('/endpoints', { params: { query: { ...query, cursor } } }))),
     update: (id: string, changes: UpdateEndpoint): Promise<Endpoint> =>
-      ok(this.http.PATCH('/endpoints/{id}', { params: { path: { id } }, body: changes })),
+      ok(this.http.PATCH('/endpoints/{id}', { params: { path: { id } }, body: changes as JsonBody<paths['/endpoints/{id}']['patch']> })),
     delete: async (id: string): Promise<void> => {
       await ok(this.http.DELETE('/endpoints/{id}', { params: { path: { id } } }));
     },

@@ -869,6 +869,7 @@ export interface paths {
                         metadata?: {
                             [key: string]: unknown;
                         };
+                        filter?: components["schemas"]["Filter"] & unknown;
                         /** @description `hookflow listen`'s endpoint: deliveries travel down its connection to a local URL (docs/relay.md). */
                         relay?: boolean;
                     };
@@ -1152,6 +1153,7 @@ export interface paths {
                         metadata?: {
                             [key: string]: unknown;
                         };
+                        filter?: components["schemas"]["Filter"] & unknown;
                     };
                 };
             };
@@ -1697,6 +1699,122 @@ export interface paths {
                     content: {
                         "application/json": components["schemas"]["Error"];
                     };
+                };
+                /** @description Too many requests; see Retry-After. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Postgres or Temporal unreachable; nothing was accepted. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/filters/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Does this filter match this event? */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": {
+                        filter: components["schemas"]["Filter"] & unknown;
+                        /** @description The event as a receiver gets it: {"id", "type", "tenantId", "timestamp", "data"}, plus "channels". */
+                        event: {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Whether the filter matches the event. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["FilterTestResult"];
+                    };
+                };
+                /** @description The body is not JSON. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or unknown API key, or an expired or revoked portal token. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A portal token asked for something the portal may not do. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body or payload is too large. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is not application/json. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The filter is not valid: `details` names each problem's path. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
                 };
                 /** @description Too many requests; see Retry-After. */
                 429: {
@@ -2692,13 +2810,37 @@ export interface components {
                 [key: string]: unknown;
             };
             relay: boolean;
+            filter: components["schemas"]["Filter"];
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
             updatedAt: string;
         };
+        /**
+         * @description Returned as written: numbers keep their digits.
+         * @example {
+         *       "type": "invoice.paid",
+         *       "data": {
+         *         "amount": {
+         *           "$gte": 1000
+         *         },
+         *         "currency": {
+         *           "$in": [
+         *             "EUR",
+         *             "USD"
+         *           ]
+         *         }
+         *       }
+         *     }
+         */
+        Filter: {
+            [key: string]: unknown;
+        } | null;
         EndpointSecret: {
             secret: string;
+        };
+        FilterTestResult: {
+            matches: boolean;
         };
         EndpointStats: {
             /** @enum {string} */

@@ -1,10 +1,12 @@
 import { Cross2Icon, PlusIcon } from '@radix-ui/react-icons';
 import { Box, Button, Callout, Card, Checkbox, Code, Flex, Heading, IconButton, Link, RadioGroup, Text, TextArea, TextField } from '@radix-ui/themes';
-import { useId, useState, type FormEvent } from 'react';
+import { useEffect, useId, useState, type FormEvent } from 'react';
 import { ApiFailure, api, unwrap, type Endpoint, type EventType } from '../api/client';
 import { Field, describedBy } from '../components/Field';
+import { FilterEditor } from '../components/FilterEditor';
 import { TextBlock } from '../components/TextBlock';
 import { useLoad } from '../hooks';
+import { endpointFilterText, syntaxProblem } from '../filter';
 import { examplePayload } from '../sample';
 
 type Draft = {
@@ -16,6 +18,8 @@ type Draft = {
   headers: { name: string; value: string }[];
   rateLimit: string;
   retrySchedule: string;
+  /** The filter's JSON text as written; '' = none. */
+  filter: string;
 };
 
 const splitList = (text: string) => text.split(/[\s,]+/).map((s) => s.trim()).filter(Boolean);
@@ -30,7 +34,30 @@ function draftOf(e?: Endpoint): Draft {
     headers: Object.entries(e?.headers ?? {}).map(([name, value]) => ({ name, value })),
     rateLimit: e?.rateLimitPerSecond ? String(e.rateLimitPerSecond) : '',
     retrySchedule: e?.retrySchedule?.join(', ') ?? '',
+    filter: '',
   };
+}
+
+/**
+ * The request body with the filter spliced in as the text written: JSON.parse and JSON.stringify would
+ * round its long numbers (12345678901234567890) and drop trailing zeros (10.10).
+ */
+function withFilter(fields: unknown, filter: string, editing: boolean): string {
+  const json = JSON.stringify(fields);
+  if (filter.trim() === '') return editing ? `${json.slice(0, -1)},"filter":null}` : json;
+  return `${json.slice(0, -1)},"filter":${filter}}`;
+}
+
+/** Errors by field for the form; a filter's problems keep their path inside the filter. */
+function fieldErrors(details: { path: string; message: string }[]): Record<string, string> {
+  const errors: Record<string, string> = {};
+  for (const d of details) {
+    const path = d.path.replace(/^body\./, '');
+    const field = path.split('.')[0] ?? '';
+    const message = field === 'filter' && path !== 'filter' ? `${path}: ${d.message}` : d.message;
+    errors[field] = errors[field] ? `${errors[field]}; ${message}` : message;
+  }
+  return errors;
 }
 
 export function EndpointForm(props: { tenantId: string; endpoint?: Endpoint; onSaved: (e: Endpoint) => void; onCancel: () => void }) {
@@ -43,11 +70,28 @@ export function EndpointForm(props: { tenantId: string; endpoint?: Endpoint; onS
   const id = useId();
   const set = <K extends keyof Draft>(key: K, value: Draft[K]) => setDraft((d) => ({ ...d, [key]: value }));
 
+  // The filter is read as the endpoint's own JSON text, so its numbers keep their digits in the editor.
+  const editedId = props.endpoint?.id;
+  useEffect(() => {
+    if (!editedId) return;
+    let current = true;
+    endpointFilterText(editedId).then((filter) => current && setDraft((d) => (d.filter === '' ? { ...d, filter } : d)), () => undefined);
+    return () => {
+      current = false;
+    };
+  }, [editedId]);
+
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     setSaving(true);
     setErrors({});
     setFailure(undefined);
+    const notJson = draft.filter.trim() === '' ? undefined : syntaxProblem(draft.filter, 'filter');
+    if (notJson) {
+      setSaving(false);
+      setErrors({ filter: notJson.message });
+      return setFailure('The filter is not valid JSON.');
+    }
     const headers = Object.fromEntries(draft.headers.filter((h) => h.name.trim()).map((h) => [h.name.trim(), h.value]));
     const fields = {
       url: draft.url.trim(),
@@ -60,13 +104,11 @@ export function EndpointForm(props: { tenantId: string; endpoint?: Endpoint; onS
     };
     try {
       const saved = editing
-        ? await unwrap(api.PATCH('/endpoints/{id}', { params: { path: { id: props.endpoint!.id } }, body: fields }))
-        : await unwrap(api.POST('/endpoints', { body: { tenantId: props.tenantId, ...fields } }));
+        ? await unwrap(api.PATCH('/endpoints/{id}', { params: { path: { id: props.endpoint!.id } }, body: fields, bodySerializer: (b) => withFilter(b, draft.filter, true) }))
+        : await unwrap(api.POST('/endpoints', { body: { tenantId: props.tenantId, ...fields }, bodySerializer: (b) => withFilter(b, draft.filter, false) }));
       props.onSaved(saved);
     } catch (err) {
-      if (err instanceof ApiFailure && err.details.length > 0) {
-        setErrors(Object.fromEntries(err.details.map((d) => [d.path.replace(/^body\./, '').split('.')[0] ?? '', d.message])));
-      }
+      if (err instanceof ApiFailure && err.details.length > 0) setErrors(fieldErrors(err.details));
       setFailure((err as Error).message);
     } finally {
       setSaving(false);
@@ -136,6 +178,14 @@ export function EndpointForm(props: { tenantId: string; endpoint?: Endpoint; onS
             {errors.eventTypes && <Text size="1" color="red" role="alert">{errors.eventTypes}</Text>}
           </fieldset>
         </Card>
+
+        <FilterEditor
+          tenantId={props.tenantId}
+          value={draft.filter}
+          onChange={(text) => set('filter', text)}
+          types={draft.allTypes ? types : types.filter((t) => draft.eventTypes.includes(t.name))}
+          error={errors.filter}
+        />
 
         <Card size="3">
           <Flex direction="column" gap="4">
