@@ -63,10 +63,14 @@ export async function startListener(o: {
   }
 
   await connect();
+  // One statement at a time on the connection, in the order asked (pg stops queueing them itself in pg@9).
+  let queue: Promise<unknown> = Promise.resolve();
   return {
-    async query(sql, params) {
+    query(sql, params) {
       // Without a connection there is no session state to change: onConnect takes it again on the next one.
-      if (client) await client.query(sql, params);
+      const run = queue.then(() => client?.query(sql, params));
+      queue = run.catch(() => undefined);
+      return run.then(() => undefined);
     },
     async close() {
       closed = true;

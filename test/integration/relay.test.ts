@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { Hookflow, verify, type Endpoint } from '@hookflow/client';
+import { Hookflow, rawJson, verify, type Endpoint } from '@hookflow/client';
 import { killTree, startNpm, type HookflowProcess } from '../support/processes';
 import { Receiver, waitFor } from '../support/receiver';
 import { API_KEY, startExtraWorker, startTestStack, uniqueTenant, type TestStack } from '../support/stack';
@@ -102,6 +102,24 @@ describe('hookflow listen', () => {
     const delivery = await waitFor(() => local.received[0], 'the retry at the local server');
     expect(verify(second.secret, delivery.body, delivery.headers)).toMatchObject({ id: sent.id });
     await waitFor(async () => (await hookflow.events.get(sent.id)).deliveries[0]?.status === 'succeeded', 'the retried delivery to succeed');
+  });
+
+  it('takes a payload filter, sent as written, and drops it when started again without one', async () => {
+    const tenantId = uniqueTenant();
+    const local = await localReceiver();
+    const first = await startListen([local.url(), '--tenant', tenantId, '--filter', '{"data": {"n": {"$gt": 12345678901234567889}}}']);
+    // The filter comes back as written, its number's digits kept.
+    expect((await hookflow.http.GET('/endpoints/{id}', { params: { path: { id: first.endpointId } }, parseAs: 'text' })).data).toContain('{"$gt":12345678901234567889}');
+    const dropped = await hookflow.events.send({ tenantId, type: 'sync.completed', payload: rawJson('{"n": 12345678901234567889}') });
+    const kept = await hookflow.events.send({ tenantId, type: 'sync.completed', payload: rawJson('{"n": 12345678901234567890}') });
+    await waitFor(() => local.received[0], 'the event the filter keeps');
+    expect((await hookflow.events.get(dropped.id)).deliveries).toEqual([]);
+    expect(local.received.map((r) => JSON.parse(r.body).id)).toEqual([kept.id]);
+    first.kill();
+    await first.exited;
+    const second = await startListen([local.url(), '--tenant', tenantId]);
+    expect(second.endpointId).toBe(first.endpointId);
+    expect((await hookflow.endpoints.get(second.endpointId)).filter).toBeNull();
   });
 
   it("records the local server's failure as the attempt's, its headers included, and retries it", async () => {
