@@ -6,11 +6,12 @@ import type { Logger } from '../src/observability/logger';
 import { disableEndpoint, getEndpoint, noteAttemptOutcome, reserveDeliverySlot, type EndpointRow } from '../src/db/endpoints';
 import { getMessageForDelivery } from '../src/db/messages';
 import {
-  claimDelivery, failDelivery, holdSlot, ownedDelivery, recordAttempt, type DeliveryTarget, type RunClaim,
+  claimDelivery, failDelivery, holdSlot, legacyDelivery, ownedDelivery, recordAttempt, type DeliveryTarget, type RunClaim,
 } from '../src/db/deliveries';
 import { newId } from '../src/lib/ids';
 import { SecretBoxError } from '../src/secrets/secret-box';
 import { classify } from '../src/webhooks/classify';
+import { maskHeaders, revealHeaders } from '../src/webhooks/endpoint-headers';
 import { flatHeaders, type HttpClient, type PostResult } from '../src/webhooks/http';
 import type { RelayTransport } from '../src/relay/transport';
 import { RELAY_NOT_CONNECTED_CODE } from '../src/webhooks/classify';
@@ -77,7 +78,7 @@ export function createAttempt(deps: AttemptDeps) {
       return {
         kind: 'failed',
         failureType: 'SecretUnreadable',
-        reason: `the signing secret of endpoint ${target.endpointId} opens with none of the configured keys: set the key it was sealed with ` +
+        reason: `the signing secret or credential headers of endpoint ${target.endpointId} open with none of the configured keys: set the key they were sealed with ` +
           'in HOOKFLOW_ENCRYPTION_KEY or HOOKFLOW_ENCRYPTION_KEYS_OLD, then redeliver',
       };
     }
@@ -116,11 +117,16 @@ export function createAttempt(deps: AttemptDeps) {
     run: RunClaim | null,
     o: { claim: boolean; plan?: DeliveryPlan; heldSlotAt?: number },
   ): Promise<{ outcome: Outcome; plan?: DeliveryPlan }> {
-    if (run && o.claim && !(await claimDelivery(db, target, run))) {
-      return { outcome: { kind: 'failed', failureType: 'Superseded', reason: 'a newer run of this delivery owns it' } };
-    }
-    const [loaded, owned] = await Promise.all([load(target), run ? ownedDelivery(db, target, run) : undefined]);
-    if (run && !owned) return { outcome: { kind: 'failed', failureType: 'Superseded', reason: 'a newer run of this delivery owns it' } };
+    // The claim (or, on a retry, the ownership check) and the reads the POST needs go out together.
+    const [state, loaded] = await Promise.all([
+      run ? (o.claim ? claimDelivery(db, target, run) : ownedDelivery(db, target, run)) : legacyDelivery(db, target),
+      load(target),
+    ]);
+    if (!state) return { outcome: { kind: 'failed', failureType: 'Superseded', reason: 'a newer run of this delivery owns it' } };
+    // Finished already: this run recorded its end, then the worker died before Temporal heard of it, or
+    // the inline attempt runs again. Nothing is sent or recorded again, and the run ends as the row says.
+    if (state.status === 'succeeded') return { outcome: { kind: 'succeeded' } };
+    if (state.status === 'failed') return { outcome: { kind: 'failed', failureType: 'DeliveryEnded', reason: state.failureReason ?? 'the delivery already failed' } };
     const closed = gate(target, loaded);
     if (closed) {
       if (closed.kind === 'failed') await failDelivery(db, target, run, closed.reason);
@@ -129,10 +135,10 @@ export function createAttempt(deps: AttemptDeps) {
     const endpoint = loaded.endpoint as EndpointRow;
     const message = loaded.message!;
     const plan = o.plan ?? planFor(endpoint);
-    const number = (owned?.attempts ?? Context.current().info.attempt - 1) + 1;
+    const number = (run ? state.attempts : Context.current().info.attempt - 1) + 1;
 
     if (plan.rateLimitPerSecond) {
-      const deferred = await awaitSlot(target, run, owned?.slotAt ?? o.heldSlotAt ?? null);
+      const deferred = await awaitSlot(target, run, (run ? state.slotAt : null) ?? o.heldSlotAt ?? null);
       if (deferred) return { outcome: deferred, plan };
     }
 
@@ -144,12 +150,13 @@ export function createAttempt(deps: AttemptDeps) {
       { id: message.id, type: message.event_type, tenantId: message.tenant_id, createdAt: message.created_at, payloadJson: message.payload },
       secrets,
     );
-    // The endpoint's own headers cannot override these (the API refuses such names too).
+    // The endpoint's own headers cannot override these (the API refuses such names too). Credentials are
+    // revealed for the POST only; the attempt records them masked.
     const headers = { ...endpoint.headers, ...signing };
     // A relay endpoint's request goes down `hookflow listen`'s connection instead; all else is the same.
     const post = (): Promise<PostResult> => endpoint.relay
-      ? (deps.relay?.post(endpoint.id, headers, body) ?? Promise.resolve({ outcome: { error: { code: RELAY_NOT_CONNECTED_CODE, message: 'relay not connected' } }, durationMs: 0, responseBody: '' }))
-      : deps.http.post(endpoint.url, headers, body);
+      ? (deps.relay?.post(endpoint.id, revealHeaders(headers), body) ?? Promise.resolve({ outcome: { error: { code: RELAY_NOT_CONNECTED_CODE, message: 'relay not connected' } }, durationMs: 0, responseBody: '' }))
+      : deps.http.post(endpoint.url, revealHeaders(headers), body);
     const result = deps.tracer
       ? await postSpan(deps.tracer, { url: endpoint.url, endpointId: target.endpointId, messageId: target.messageId, attempt: number }, post)
       : await post();
@@ -179,7 +186,7 @@ export function createAttempt(deps: AttemptDeps) {
       error: verdict.outcome === 'success' ? null : verdict.reason,
       responseBody: result.responseBody,
       url: endpoint.url,
-      requestHeaders: headers,
+      requestHeaders: maskHeaders(headers),
       responseHeaders: 'headers' in result.outcome ? flatHeaders(result.outcome.headers) : null,
       next: outcome.kind === 'retry'
         ? { status: 'pending', nextAttemptAt: new Date(Date.now() + outcome.delayMs) }

@@ -5,6 +5,7 @@ import { failDelivery } from '../src/db/deliveries';
 import { purgeMessagesBefore, type PurgeCounts } from '../src/db/retention';
 import { filterEventText } from '../src/filters/event';
 import { selectByFilter } from '../src/filters/select';
+import { FANOUT_PAGE_SIZE } from '../workflows/types';
 import type {
   DeliverInput, DeliveryPlan, FailDeliveryInput, FirstAttemptInput, FirstAttemptResult, MessageWorkflowInput, RecoverWorkflowInput,
   Outcome, RedeliverWorkflowInput, RetryInput,
@@ -12,9 +13,6 @@ import type {
 import { createAttempt, type AttemptDeps } from './attempt';
 
 export type ActivityDeps = AttemptDeps;
-
-/** Fan-out page size; see FANOUT_PAGE_SIZE in workflows/index.ts for why it is bounded. */
-const PAGE = 500;
 
 export function createActivities(deps: ActivityDeps) {
   const { db, log } = deps;
@@ -33,12 +31,12 @@ export function createActivities(deps: ActivityDeps) {
      * did not get a message. A page whose endpoints are all dropped still carries the cursor onwards.
      */
     async resolveEndpoints(input: MessageWorkflowInput): Promise<ResolvedPage> {
-      const page = await matchingEndpoints(db, { ...input, limit: PAGE });
+      const page = await matchingEndpoints(db, { ...input, limit: FANOUT_PAGE_SIZE });
       // The message is read only when some endpoint of the page has a filter.
       const event = page.endpoints.some((e) => e.filter !== null) ? await messageEventText(input) : '';
       const { kept, dropped, unreadable } = selectByFilter(page.endpoints, event);
       if (unreadable.length > 0) log.warn({ messageId: input.messageId, endpointIds: unreadable }, 'stored filter does not compile: delivered unfiltered');
-      await createDeliveries(db, input.messageId, kept);
+      await createDeliveries(db, input.messageId, kept, input.afterSeq ?? '0');
       return { endpointIds: kept, nextAfterSeq: page.lastSeq, ...(dropped.length > 0 ? { filteredOut: dropped } : {}) };
     },
 
@@ -92,21 +90,21 @@ export function createActivities(deps: ActivityDeps) {
 
     /** Version 1 only: a page of failed deliveries, marked pending again before their redelivery starts. */
     async recoverPage(input: RecoverWorkflowInput): Promise<FailedDelivery[]> {
-      const page = await failedDeliveries(db, { ...input, limit: PAGE });
+      const page = await failedDeliveries(db, { ...input, limit: FANOUT_PAGE_SIZE });
       if (page.length > 0) await resetDeliveries(db, input.endpointId, page.map((d) => d.messageId));
       return page;
     },
 
     /** One page of an endpoint's failed deliveries in the window; each new run claims its row itself. */
     async failedDeliveriesPage(input: RecoverWorkflowInput): Promise<FailedDelivery[]> {
-      return failedDeliveries(db, { ...input, limit: PAGE });
+      return failedDeliveries(db, { ...input, limit: FANOUT_PAGE_SIZE });
     },
 
     /** One page of a message's deliveries (their endpoints), for a redelivery to all of them. */
     async messageDeliveriesPage(input: RedeliverWorkflowInput): Promise<{ endpointIds: string[] }> {
       // deliveryPage reads one row past the limit for its cursor; a full page makes the workflow continue.
-      const rows = await deliveryPage(db, { messageId: input.messageId, afterEndpointId: input.afterEndpointId, limit: PAGE });
-      return { endpointIds: rows.slice(0, PAGE).map((d) => d.endpoint_id) };
+      const rows = await deliveryPage(db, { messageId: input.messageId, afterEndpointId: input.afterEndpointId, limit: FANOUT_PAGE_SIZE });
+      return { endpointIds: rows.slice(0, FANOUT_PAGE_SIZE).map((d) => d.endpoint_id) };
     },
 
     /** Retention: one batch of the messages created before `before`, with their deliveries and attempts. */

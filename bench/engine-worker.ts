@@ -7,6 +7,8 @@
 import { fileURLToPath } from 'node:url';
 import { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { loadConfig } from '../src/config';
+import { temporalConnectionOptions } from '../src/temporal/connection';
 import { messageSearchAttributes } from '../workflows/ids';
 import { inPool, sleep } from './stats';
 
@@ -39,7 +41,8 @@ async function run(job: EngineJob): Promise<void> {
   // Warnings only, like hookflow's worker under the benchmark (the SDK's info lines are bundler chatter).
   Runtime.install({ shutdownSignals: [], logger: new DefaultLogger('WARN'), telemetryOptions: { logging: { filter: { core: 'WARN', other: 'WARN' }, forward: {} } } });
   const ranAt = new Map<string, number>();
-  const connection = await NativeConnection.connect({ address: job.address });
+  // Forked with the benchmark's environment: TEMPORAL_TLS_* and TEMPORAL_API_KEY as hookflow reads them.
+  const connection = await NativeConnection.connect(temporalConnectionOptions(loadConfig().temporal, job.address));
   const worker = await Worker.create({
     connection,
     namespace: job.namespace,

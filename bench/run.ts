@@ -10,6 +10,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { Agent } from 'undici';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../src/config';
+import { temporalConnectionOptions } from '../src/temporal/connection';
 import { findTool } from '../src/embedded/tools';
 import { engine } from './engine';
 import { Sampler } from './procs';
@@ -225,7 +226,8 @@ async function main(): Promise<void> {
     progress(`hookflow ready: ${stack.description}; API ${stack.apiUrl}, Temporal ${stack.temporalAddress ?? 'unknown'}`);
     let temporal: Client | undefined;
     if (stack.temporalAddress) {
-      connection = await Connection.connect({ address: stack.temporalAddress });
+      // TEMPORAL_TLS_* and TEMPORAL_API_KEY, as hookflow itself reaches that Temporal.
+      connection = await Connection.connect(temporalConnectionOptions(loadConfig().temporal, stack.temporalAddress));
       temporal = new Client({ connection, namespace: stack.namespace });
     }
     const receiverPid = receivers.pid;

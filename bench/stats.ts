@@ -19,15 +19,4 @@ export const round1 = (n: number) => Math.round(n * 10) / 10;
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Runs fn(0 … count-1) with at most `concurrency` in flight. */
-export async function inPool(count: number, concurrency: number, fn: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lanes = Array.from({ length: Math.max(1, Math.min(concurrency, count)) }, async () => {
-    while (next < count) {
-      const i = next;
-      next += 1;
-      await fn(i);
-    }
-  });
-  await Promise.all(lanes);
-}
+export { inPool } from '../src/lib/in-pool';

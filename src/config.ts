@@ -2,7 +2,9 @@ import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { postgresTls, type ParamOrigin, type PostgresTls } from './db/connection';
 import { parseDuration } from './lib/duration';
+import { readCertificatePair, readCertificates, type PemFile } from './lib/pem';
 import { parseEncryptionKey, type EncryptionKey } from './secrets/secret-box';
 
 /**
@@ -177,6 +179,11 @@ const envSchema = z.object({
       : [],
   ),
   DATABASE_URL: optionalText,
+  // libpq's variables for DATABASE_URL's TLS parameters, used where the URL has none (src/db/connection.ts).
+  PGSSLMODE: optionalText,
+  PGSSLROOTCERT: optionalText,
+  PGSSLCERT: optionalText,
+  PGSSLKEY: optionalText,
   DATABASE_POOL_SIZE: integer('DATABASE_POOL_SIZE', 20, 1, 1_000),
   TEMPORAL_ADDRESS: optionalText,
   TEMPORAL_NAMESPACE: z.string().trim().min(1).default('default'),
@@ -184,6 +191,24 @@ const envSchema = z.object({
   TEMPORAL_DEV_PORT: integer('TEMPORAL_DEV_PORT', 7233, 1, 65_535),
   TEMPORAL_UI_PORT: integer('TEMPORAL_UI_PORT', 8233, 1, 65_535),
   TEMPORAL_METRICS_ADDRESS: bindAddress('TEMPORAL_METRICS_ADDRESS'),
+  // TLS and authentication to TEMPORAL_ADDRESS (src/temporal/connection.ts); the files are read by temporalConnection().
+  TEMPORAL_TLS: optionalText.transform((text, ctx) => {
+    if (text === undefined) return undefined;
+    const value = text.toLowerCase();
+    if (['true', '1', 'yes'].includes(value)) return true;
+    if (['false', '0', 'no'].includes(value)) return false;
+    ctx.addIssue({ code: 'custom', message: `TEMPORAL_TLS must be true or false (unset: on when another TEMPORAL_TLS_* or TEMPORAL_API_KEY is set), not "${text}"` });
+    return z.NEVER;
+  }),
+  TEMPORAL_TLS_CA: optionalText,
+  TEMPORAL_TLS_CERT: optionalText,
+  TEMPORAL_TLS_KEY: optionalText,
+  TEMPORAL_TLS_SERVER_NAME: optionalText,
+  TEMPORAL_API_KEY: optionalText,
+  // The Temporal CLI's newer names for the same three files (its env config), read when hookflow's own are unset.
+  TEMPORAL_TLS_SERVER_CA_CERT_PATH: optionalText,
+  TEMPORAL_TLS_CLIENT_CERT_PATH: optionalText,
+  TEMPORAL_TLS_CLIENT_KEY_PATH: optionalText,
   TEMPORAL_ENGINE: z
     .string()
     .default('dev')
@@ -231,6 +256,11 @@ const envSchema = z.object({
   RETENTION_INTERVAL: duration('RETENTION_INTERVAL', '1h', 'run the purge without pause'),
   PUBLIC_URL: publicUrl,
   PORTAL_FRAME_ANCESTORS: frameAncestors,
+  // What one portal session may do (src/api/portal-limits.ts); 0 = no limit.
+  PORTAL_TEST_SENDS_PER_MINUTE: integer('PORTAL_TEST_SENDS_PER_MINUTE', 10, 0, 1_000_000),
+  PORTAL_RECOVERIES_PER_MINUTE: integer('PORTAL_RECOVERIES_PER_MINUTE', 5, 0, 1_000_000),
+  PORTAL_WRITES_PER_MINUTE: integer('PORTAL_WRITES_PER_MINUTE', 60, 0, 1_000_000),
+  PORTAL_MAX_ENDPOINTS: integer('PORTAL_MAX_ENDPOINTS', 100, 0, 1_000_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   // Tracing: on when the endpoint is set; the exporter reads the endpoint and the other OTEL_* itself.
   OTEL_EXPORTER_OTLP_ENDPOINT: optionalText.transform((text, ctx) => {
@@ -295,6 +325,10 @@ export type Config = {
     sqlitePragmas: [string, string][];
     /** History shards of the embedded `server` engine; fixed when its database is created. */
     historyShards: number;
+    /** TLS to TEMPORAL_ADDRESS; undefined = plain gRPC (src/temporal/connection.ts). */
+    tls: TemporalTls | undefined;
+    /** TEMPORAL_API_KEY: sent as the SDK sends it (`authorization: Bearer …`), e.g. to Temporal Cloud. */
+    apiKey: string | undefined;
   };
   /** Worker tuning; undefined = the Temporal SDK's default (src/temporal/worker.ts says which default hookflow sets). */
   worker: {
@@ -337,6 +371,11 @@ export type Config = {
     publicUrl: string | undefined;
     /** CSP `frame-ancestors` sources of the portal page. */
     frameAncestors: string;
+    /**
+     * Per portal session, per minute: test sends, recoveries, and every other write; and how many endpoints
+     * created through sessions a tenant may have. 0 = no limit. Shared by every API process (Postgres).
+     */
+    limits: PortalLimits;
   };
   logLevel: string;
   /** OpenTelemetry tracing (src/observability/tracing.ts): off without an endpoint. */
@@ -353,6 +392,20 @@ export type Config = {
     searchPath: string;
   };
 };
+
+/** TEMPORAL_TLS_*: read and checked at start; a certificate replaced on disk takes a restart to be used. */
+export type TemporalTls = {
+  /** TEMPORAL_TLS_CA: the CA that signed the server's certificate; undefined = the CAs Node trusts. */
+  ca: PemFile | undefined;
+  /** TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY: the client certificate of mTLS; undefined = none. */
+  client: { cert: PemFile; key: PemFile } | undefined;
+  /** TEMPORAL_TLS_SERVER_NAME: the name sent as SNI and checked against the certificate; undefined = TEMPORAL_ADDRESS's host. */
+  serverName: string | undefined;
+};
+
+export type { PostgresTls };
+
+export type PortalLimits = { testSendsPerMinute: number; recoveriesPerMinute: number; writesPerMinute: number; endpointsPerTenant: number };
 
 const MAX_RETENTION_MS = 36_500 * 86_400_000;
 
@@ -395,6 +448,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }
     if (!seen) keyById.set(key.id, key);
   }
+  const temporalAuth = temporalConnection(e);
+  const databaseUrl = postgresUrl(e);
   const protocol = e.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? e.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf';
   if (!(OTLP_PROTOCOLS as readonly string[]).includes(protocol)) {
     throw new ConfigError(`Invalid configuration: OTEL_EXPORTER_OTLP_PROTOCOL must be ${OTLP_PROTOCOLS.join(' or ')}, not "${protocol}"`);
@@ -402,7 +457,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     port: e.PORT,
     apiKeys: e.API_KEYS,
-    databaseUrl: e.DATABASE_URL,
+    databaseUrl,
     databasePoolSize: e.DATABASE_POOL_SIZE,
     temporal: {
       address: e.TEMPORAL_ADDRESS,
@@ -416,6 +471,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       dynamicConfig: e.TEMPORAL_DYNAMIC_CONFIG,
       sqlitePragmas: e.TEMPORAL_SQLITE_PRAGMAS,
       historyShards: e.TEMPORAL_HISTORY_SHARDS,
+      ...temporalAuth,
     },
     worker: {
       maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
@@ -448,6 +504,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     portal: {
       publicUrl: e.PUBLIC_URL,
       frameAncestors: e.PORTAL_FRAME_ANCESTORS,
+      limits: {
+        testSendsPerMinute: e.PORTAL_TEST_SENDS_PER_MINUTE,
+        recoveriesPerMinute: e.PORTAL_RECOVERIES_PER_MINUTE,
+        writesPerMinute: e.PORTAL_WRITES_PER_MINUTE,
+        endpointsPerTenant: e.PORTAL_MAX_ENDPOINTS,
+      },
     },
     logLevel: e.LOG_LEVEL,
     tracing: { endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT, protocol: protocol as Config['tracing']['protocol'] },
@@ -458,6 +520,78 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       searchPath: e.PATH,
     },
   };
+}
+
+type Env = z.infer<typeof envSchema>;
+
+/**
+ * TEMPORAL_TLS_* and TEMPORAL_API_KEY, as the Temporal CLI reads them: TLS is on when any of them is set,
+ * unless TEMPORAL_TLS=false (then only an API key may be set, sent in plaintext, e.g. to a local proxy).
+ */
+function temporalConnection(e: Env): Pick<Config['temporal'], 'tls' | 'apiKey'> {
+  const file = (own: 'TEMPORAL_TLS_CA' | 'TEMPORAL_TLS_CERT' | 'TEMPORAL_TLS_KEY', cli: 'TEMPORAL_TLS_SERVER_CA_CERT_PATH' | 'TEMPORAL_TLS_CLIENT_CERT_PATH' | 'TEMPORAL_TLS_CLIENT_KEY_PATH') => {
+    if (e[own] !== undefined && e[cli] !== undefined && e[own] !== e[cli]) {
+      throw new ConfigError(`Invalid configuration: ${own} and ${cli} (the Temporal CLI's name for it) name different files; set one of them`);
+    }
+    return e[own] !== undefined ? { name: own, path: e[own] } : e[cli] !== undefined ? { name: cli, path: e[cli] } : undefined;
+  };
+  const ca = file('TEMPORAL_TLS_CA', 'TEMPORAL_TLS_SERVER_CA_CERT_PATH');
+  const cert = file('TEMPORAL_TLS_CERT', 'TEMPORAL_TLS_CLIENT_CERT_PATH');
+  const key = file('TEMPORAL_TLS_KEY', 'TEMPORAL_TLS_CLIENT_KEY_PATH');
+  const serverName = e.TEMPORAL_TLS_SERVER_NAME;
+  const apiKey = e.TEMPORAL_API_KEY;
+  const tlsSettings = [ca?.name, cert?.name, key?.name, serverName && 'TEMPORAL_TLS_SERVER_NAME'].filter(Boolean);
+  if (e.TEMPORAL_TLS === false && tlsSettings.length > 0) {
+    throw new ConfigError(`Invalid configuration: TEMPORAL_TLS=false, yet ${tlsSettings.join(', ')} ${tlsSettings.length > 1 ? 'are' : 'is'} set; unset them, or TEMPORAL_TLS`);
+  }
+  const tls = e.TEMPORAL_TLS ?? (tlsSettings.length > 0 || apiKey !== undefined);
+  if ((tls || apiKey) && !e.TEMPORAL_ADDRESS) {
+    throw new ConfigError(`Invalid configuration: ${tlsSettings[0] ?? (apiKey ? 'TEMPORAL_API_KEY' : 'TEMPORAL_TLS')} applies to TEMPORAL_ADDRESS, which is unset: the Temporal that \`hookflow start\` embeds speaks plain gRPC on 127.0.0.1`);
+  }
+  if (!tls) return { tls: undefined, apiKey };
+  if (serverName !== undefined && !/^[A-Za-z0-9.:_-]+$/.test(serverName)) {
+    throw new ConfigError(`Invalid configuration: TEMPORAL_TLS_SERVER_NAME must be a host name such as temporal.example.com, not "${serverName}"`);
+  }
+  let caFile: PemFile | undefined;
+  if (ca) {
+    const read = readCertificates(ca.name, ca.path);
+    if ('error' in read) throw new ConfigError(`Invalid configuration: ${read.error}`);
+    caFile = { path: read.ok.path, pem: read.ok.pem };
+  }
+  let client: TemporalTls['client'];
+  if (cert || key) {
+    if (!cert || !key) throw new ConfigError(`Invalid configuration: ${cert ? cert.name : key!.name} is set without ${cert ? 'TEMPORAL_TLS_KEY' : 'TEMPORAL_TLS_CERT'}: a client certificate needs both`);
+    const pair = readCertificatePair({ cert: cert.name, key: key.name }, { cert: cert.path, key: key.path });
+    if ('error' in pair) throw new ConfigError(`Invalid configuration: ${pair.error}`);
+    client = { cert: pair.ok.cert, key: pair.ok.key };
+  }
+  return { tls: { ca: caFile, client, serverName }, apiKey };
+}
+
+/** libpq's environment, for what DATABASE_URL itself does not say. */
+const PG_ENV = { sslmode: 'PGSSLMODE', sslrootcert: 'PGSSLROOTCERT', sslcert: 'PGSSLCERT', sslkey: 'PGSSLKEY' } as const;
+
+/**
+ * DATABASE_URL with PGSSLMODE, PGSSLROOTCERT, PGSSLCERT and PGSSLKEY folded in where the URL has no such
+ * parameter (as libpq does), its TLS checked (src/db/connection.ts): every part that connects — the pools,
+ * node-pg-migrate, the Temporal server engine — then reads one string.
+ */
+function postgresUrl(e: Env): string | undefined {
+  const text = e.DATABASE_URL;
+  if (text === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError('Invalid configuration: DATABASE_URL must be a URL such as postgres://user:password@host:5432/hookflow (the value is not shown: it may hold a password)');
+  }
+  const folded = (Object.keys(PG_ENV) as (keyof typeof PG_ENV)[]).filter((param) => !url.searchParams.has(param) && e[PG_ENV[param]] !== undefined);
+  for (const param of folded) url.searchParams.set(param, e[PG_ENV[param]]!);
+  const origin: ParamOrigin = (param) => (folded.includes(param) ? PG_ENV[param] : `DATABASE_URL's ${param}`);
+  const result = folded.length > 0 ? url.toString() : text;
+  const tls = postgresTls(result, origin);
+  if ('error' in tls) throw new ConfigError(`Invalid configuration: ${tls.error}`);
+  return result;
 }
 
 /** What the client commands (`hookflow events send`, …) need: where the API is and a key for it. */

@@ -5,13 +5,14 @@ import { Client, Connection } from '@temporalio/client';
 import type { WorkflowBundleOption } from '@temporalio/worker';
 import { createApp } from './api/app';
 import { ConfigError, type Config } from './config';
-import { useSecretBox } from './db/endpoints';
-import { createPool, migrate } from './db/pool';
+import { sealPlaintextHeaders, useSecretBox } from './db/endpoints';
+import { createPool, migrate, type Db } from './db/pool';
 import { startEmbeddedPostgres, startEmbeddedTemporal } from './embedded';
 import type { Logger } from './observability/logger';
 import { createMetrics } from './observability/metrics';
 import { createSecretBox } from './secrets/secret-box';
 import { startRelayHub } from './relay/hub';
+import { drainableRetries, temporalConnectionOptions, temporalTlsRefusal } from './temporal/connection';
 import { ensureRetentionSchedule } from './temporal/retention-schedule';
 import { startReconciler } from './temporal/reconciler';
 import { createDeliveryWorker } from './temporal/worker';
@@ -85,12 +86,18 @@ export async function startService(config: Config, o: ServiceOptions): Promise<S
       stops.push(() => server.stop());
       temporalAddress = server.address;
       temporalUiUrl = server.uiUrl;
+    } else {
+      // A certificate refused either way stops start-up with a sentence, not a transport error later.
+      const refusal = await temporalTlsRefusal(config.temporal, temporalAddress);
+      if (refusal) throw new ConfigError(refusal);
     }
+    const temporalConnection = temporalConnectionOptions(config.temporal, temporalAddress);
 
     const db = createPool(databaseUrl, config.databasePoolSize);
     stops.push(() => db.end());
     // Signing secrets are sealed and opened in src/db/endpoints.ts with HOOKFLOW_ENCRYPTION_KEY(S_OLD).
     useSecretBox(db, createSecretBox({ current: config.encryption.key, old: config.encryption.oldKeys }));
+    if (config.encryption.key) await sealCredentialHeaders(db, log);
     const metrics = createMetrics();
 
     if (o.roles.includes('worker')) {
@@ -102,7 +109,7 @@ export async function startService(config: Config, o: ServiceOptions): Promise<S
         (err: unknown) => reportFailure(new Error(`the worker failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err })),
       );
       await ensureRetentionSchedule({ address: temporalAddress, config, log });
-      const reconciler = await startReconciler({ address: temporalAddress, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, db, log });
+      const reconciler = await startReconciler({ connection: temporalConnection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, databaseUrl, db, log });
       stops.push(() => reconciler.stop());
       log.info({ taskQueue: config.temporal.taskQueue }, 'worker running');
     }
@@ -111,11 +118,16 @@ export async function startService(config: Config, o: ServiceOptions): Promise<S
     if (o.roles.includes('api')) {
       // Lazy: the API starts and answers 503 while Temporal is away, and recovers by itself.
       // Reconnect within seconds once Temporal is back (gRPC's default backoff grows to two minutes).
+      const retries = drainableRetries();
       const connection = Connection.lazy({
-        address: temporalAddress,
+        ...temporalConnection,
+        interceptors: retries.interceptors,
         channelArgs: { 'grpc.initial_reconnect_backoff_ms': 250, 'grpc.max_reconnect_backoff_ms': 2_000 },
       });
-      stops.push(() => connection.close());
+      stops.push(async () => {
+        await retries.drain();
+        await connection.close();
+      });
       const temporal = new Client({ connection, namespace: config.temporal.namespace, interceptors: tracing.clientInterceptors });
       const { app } = createApp({ db, temporal, config, log, metrics, tracer: tracing.tracer, portalDir: o.portalDir });
       const server = await new Promise<Server>((resolveServer, reject) => {
@@ -161,4 +173,14 @@ function closeServer(server: Server): Promise<void> {
     server.closeIdleConnections();
     setTimeout(() => server.closeAllConnections(), 2_000).unref();
   });
+}
+
+/**
+ * Credential headers still in plaintext (moved apart by migration 0008, or stored before the key was set)
+ * are sealed at start rather than at their endpoint's next write; with none, the partial index reads nothing.
+ */
+async function sealCredentialHeaders(db: Db, log: Logger): Promise<void> {
+  const { resealed, unreadable } = await sealPlaintextHeaders(db);
+  if (resealed > 0) log.info({ endpoints: resealed }, 'credential headers stored in plaintext are now encrypted');
+  if (unreadable.length > 0) log.warn({ endpointIds: unreadable }, 'these endpoints have secrets sealed with a key that is not configured');
 }

@@ -6,6 +6,11 @@ import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair
  */
 export const messageWorkflowId = (messageId: string) => `message:${messageId}`;
 export const deliveryWorkflowId = (messageId: string, endpointId: string) => `delivery:${messageId}:${endpointId}`;
+/** The delivery a delivery workflow id names; a message id may hold colons, a server-made endpoint id never does. */
+export function parseDeliveryWorkflowId(workflowId: string): { messageId: string; endpointId: string } | undefined {
+  const match = /^delivery:(.+):([^:]+)$/.exec(workflowId);
+  return match ? { messageId: match[1]!, endpointId: match[2]! } : undefined;
+}
 /** One slice of a large fan-out, named after the message and the slice's first endpoint. */
 export const fanoutWorkflowId = (messageId: string, firstEndpointId: string) => `fanout:${messageId}:${firstEndpointId}`;
 

@@ -11,42 +11,68 @@ export type RunClaim = { runId: string; claimedAt: number };
 
 export type DeliveryTarget = { messageId: string; endpointId: string };
 
-export type OwnedDelivery = { attempts: number; slotAt: number | null; status: 'pending' | 'succeeded' | 'failed' };
+export type OwnedDelivery = { attempts: number; slotAt: number | null; status: 'pending' | 'succeeded' | 'failed'; failureReason: string | null };
+
+const SLOT_MS = 'floor(EXTRACT(EPOCH FROM slot_at) * 1000)::bigint AS slot_ms';
+
+/** A run's claim time as Postgres stores it; the same expression everywhere, so equality holds. */
+const CLAIMED_AT = (param: string) => `to_timestamp(${param}::double precision / 1000)`;
 
 /**
  * Makes `run` the owner of the row (creating it when a redelivery targets an endpoint the message never
- * went to): pending, no attempts yet. Returns false when a newer run already owns it.
+ * went to, or the row was never made): pending, no attempts yet. Returns the row as the run now sees it,
+ * or undefined when a newer run already owns it. The same run claiming again (its first task ran again
+ * after a worker died, at a later workflow time) keeps the row as it is: an attempt it already recorded,
+ * and a delivery it already finished, stay.
  */
-export async function claimDelivery(db: Db, d: DeliveryTarget, run: RunClaim): Promise<boolean> {
-  // The second EXISTS reads the row as it was before this statement: the same run claiming again (its
-  // first attempt ran twice after a worker crash) keeps the row and its attempts as they are.
-  const { rows } = await db.query<{ owner: boolean }>(
+export async function claimDelivery(db: Db, d: DeliveryTarget, run: RunClaim): Promise<OwnedDelivery | undefined> {
+  // The second SELECT reads the row as it was before this statement: the run's own earlier claim.
+  const { rows } = await db.query<OwnedRow>(
     `WITH claimed AS (
        INSERT INTO deliveries AS d (message_id, endpoint_id, run_id, claimed_at)
-       VALUES ($1, $2, $3, to_timestamp($4::double precision / 1000))
+       VALUES ($1, $2, $3, ${CLAIMED_AT('$4')})
        ON CONFLICT (message_id, endpoint_id) DO UPDATE SET
          run_id = EXCLUDED.run_id, claimed_at = EXCLUDED.claimed_at, status = 'pending', attempts = 0,
          last_status_code = NULL, last_attempt_at = NULL, next_attempt_at = NULL, failure_reason = NULL, slot_at = NULL,
          updated_at = now()
-       WHERE d.claimed_at IS NULL OR d.claimed_at < EXCLUDED.claimed_at
-       RETURNING 1
+       WHERE d.run_id IS DISTINCT FROM EXCLUDED.run_id AND (d.claimed_at IS NULL OR d.claimed_at < EXCLUDED.claimed_at)
+       RETURNING d.attempts, d.status, d.slot_at, d.failure_reason
      )
-     SELECT EXISTS (SELECT 1 FROM claimed)
-         OR EXISTS (SELECT 1 FROM deliveries WHERE message_id = $1 AND endpoint_id = $2 AND run_id = $3) AS owner`,
+     SELECT attempts, status, ${SLOT_MS}, failure_reason FROM claimed
+     UNION ALL
+     SELECT attempts, status, ${SLOT_MS}, failure_reason FROM deliveries
+     WHERE message_id = $1 AND endpoint_id = $2 AND run_id = $3 AND NOT EXISTS (SELECT 1 FROM claimed)`,
     [d.messageId, d.endpointId, run.runId, run.claimedAt],
   );
-  return rows[0]?.owner === true;
+  return rows[0] && owned(rows[0]);
 }
 
 /** The row as `run` sees it, or undefined when another run owns it now. */
 export async function ownedDelivery(db: Db, d: DeliveryTarget, run: RunClaim): Promise<OwnedDelivery | undefined> {
-  const { rows } = await db.query<{ attempts: number; slot_ms: string | null; status: OwnedDelivery['status'] }>(
-    `SELECT attempts, status, floor(EXTRACT(EPOCH FROM slot_at) * 1000)::bigint AS slot_ms
-     FROM deliveries WHERE message_id = $1 AND endpoint_id = $2 AND run_id = $3`,
+  const { rows } = await db.query<OwnedRow>(
+    `SELECT attempts, status, ${SLOT_MS}, failure_reason FROM deliveries WHERE message_id = $1 AND endpoint_id = $2 AND run_id = $3`,
     [d.messageId, d.endpointId, run.runId],
   );
+  return rows[0] && owned(rows[0]);
+}
+
+type OwnedRow = { attempts: number; slot_ms: string | null; status: OwnedDelivery['status']; failure_reason: string | null };
+const owned = (row: OwnedRow): OwnedDelivery => ({
+  attempts: row.attempts, status: row.status, slotAt: row.slot_ms === null ? null : Number(row.slot_ms), failureReason: row.failure_reason,
+});
+
+/**
+ * The row as a run of workflow version 1 (which never claims) sees it: undefined once a later run has
+ * claimed it. A row that is gone (its message purged) reads as pending, for the attempt's own checks to say why.
+ */
+export async function legacyDelivery(db: Db, d: DeliveryTarget): Promise<OwnedDelivery | undefined> {
+  const { rows } = await db.query<OwnedRow & { run_id: string | null }>(
+    `SELECT attempts, status, ${SLOT_MS}, failure_reason, run_id FROM deliveries WHERE message_id = $1 AND endpoint_id = $2`,
+    [d.messageId, d.endpointId],
+  );
   const row = rows[0];
-  return row && { attempts: row.attempts, status: row.status, slotAt: row.slot_ms === null ? null : Number(row.slot_ms) };
+  if (!row) return { attempts: 0, status: 'pending', slotAt: null, failureReason: null };
+  return row.run_id === null ? owned(row) : undefined;
 }
 
 /** Holds a reserved rate-limit slot for the run's next attempt (null: the attempt used it). */
@@ -98,37 +124,91 @@ export async function recordAttempt(db: Db, d: DeliveryTarget, run: RunClaim | n
 }
 
 /**
- * Ends the run's delivery as failed with a reason, unless it already ended or another run owns it.
- * `run` null is a run of before ownership (workflow version 1): it may write a row no run has claimed.
+ * Ends the run's delivery as failed with a reason, unless it already ended or a newer run owns it. A run
+ * that ends before its first attempt claimed the row (cancelled before its first task ran) claims it
+ * here, failed. `run` null is a run of before ownership (workflow version 1): it may write a row no run
+ * has claimed.
  */
 export async function failDelivery(db: Db, d: DeliveryTarget, run: RunClaim | null, reason: string): Promise<boolean> {
-  const { rowCount } = await db.query(
-    `UPDATE deliveries SET status = 'failed', failure_reason = $4, next_attempt_at = NULL, slot_at = NULL, updated_at = now()
-     WHERE message_id = $1 AND endpoint_id = $2 AND status = 'pending' AND run_id IS NOT DISTINCT FROM $3`,
-    [d.messageId, d.endpointId, run?.runId ?? null, reason],
-  );
+  const { rowCount } = run
+    ? await db.query(
+      `UPDATE deliveries SET status = 'failed', failure_reason = $5, next_attempt_at = NULL, slot_at = NULL, updated_at = now(),
+         run_id = $3, claimed_at = greatest(claimed_at, ${CLAIMED_AT('$4')})
+       WHERE message_id = $1 AND endpoint_id = $2 AND status = 'pending'
+         AND (run_id = $3 OR claimed_at IS NULL OR claimed_at <= ${CLAIMED_AT('$4')})`,
+      [d.messageId, d.endpointId, run.runId, run.claimedAt, reason],
+    )
+    : await db.query(
+      `UPDATE deliveries SET status = 'failed', failure_reason = $3, next_attempt_at = NULL, slot_at = NULL, updated_at = now()
+       WHERE message_id = $1 AND endpoint_id = $2 AND status = 'pending' AND run_id IS NULL`,
+      [d.messageId, d.endpointId, reason],
+    );
   return (rowCount ?? 0) > 0;
 }
 
-/** A run that ended without a word (terminated, timed out, cancelled while no worker ran): its row fails. */
-export async function failRun(db: Db, runId: string, reason: string): Promise<number> {
-  const { rowCount } = await db.query(
-    `UPDATE deliveries SET status = 'failed', failure_reason = $2, next_attempt_at = NULL, slot_at = NULL, updated_at = now()
-     WHERE run_id = $1 AND status = 'pending'`,
-    [runId, reason],
+/** A pending row as the reconciler sees it: which run claimed it, if any. */
+export type PendingDelivery = DeliveryTarget & { runId: string | null };
+
+/** Of these deliveries, the ones still pending. */
+export async function pendingDeliveries(db: Db, targets: DeliveryTarget[]): Promise<PendingDelivery[]> {
+  if (targets.length === 0) return [];
+  const { rows } = await db.query<PendingDelivery>(
+    `SELECT d.message_id AS "messageId", d.endpoint_id AS "endpointId", d.run_id AS "runId"
+     FROM unnest($1::text[], $2::text[]) AS t(message_id, endpoint_id)
+     JOIN deliveries d ON d.message_id = t.message_id AND d.endpoint_id = t.endpoint_id
+     WHERE d.status = 'pending'`,
+    [targets.map((t) => t.messageId), targets.map((t) => t.endpointId)],
   );
-  return rowCount ?? 0;
+  return rows;
+}
+
+/** The pending deliveries of these messages that no delivery run has claimed yet. */
+export async function unclaimedDeliveries(db: Db, messageIds: string[]): Promise<PendingDelivery[]> {
+  if (messageIds.length === 0) return [];
+  const { rows } = await db.query<PendingDelivery>(
+    `SELECT message_id AS "messageId", endpoint_id AS "endpointId", run_id AS "runId" FROM deliveries
+     WHERE message_id = ANY ($1::text[]) AND status = 'pending' AND run_id IS NULL`,
+    [messageIds],
+  );
+  return rows;
+}
+
+/** Where a walk through the quiet pending rows has got to. */
+export type QuietCursor = { due: string; messageId: string; endpointId: string };
+
+/**
+ * Pending deliveries that nothing has written for `quietMs` past when something should have: their
+ * next attempt's time, or, before any attempt, their last write. Keyset-paged in the order of the
+ * partial index deliveries_pending_due (migration 0007).
+ */
+export async function quietDeliveries(
+  db: Db,
+  q: { quietMs: number; after?: QuietCursor; limit: number },
+): Promise<(PendingDelivery & { cursor: QuietCursor })[]> {
+  const { rows } = await db.query<PendingDelivery & { due: string }>(
+    `SELECT message_id AS "messageId", endpoint_id AS "endpointId", run_id AS "runId",
+            to_char(coalesce(next_attempt_at, updated_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS due
+     FROM deliveries
+     WHERE status = 'pending' AND coalesce(next_attempt_at, updated_at) < now() - make_interval(secs => $1::double precision / 1000)
+       AND ($2::timestamptz IS NULL OR (coalesce(next_attempt_at, updated_at), message_id, endpoint_id) > ($2::timestamptz, $3::text, $4::text))
+     ORDER BY coalesce(next_attempt_at, updated_at), message_id, endpoint_id LIMIT $5`,
+    [q.quietMs, q.after?.due ?? null, q.after?.messageId ?? null, q.after?.endpointId ?? null, q.limit],
+  );
+  return rows.map(({ due, ...row }) => ({ ...row, cursor: { due, messageId: row.messageId, endpointId: row.endpointId } }));
 }
 
 /**
- * A message (or fan-out slice) workflow that ended without starting its deliveries: the rows it created
- * and no delivery run has claimed fail. A run that starts later claims its row again.
+ * Fails deliveries whose runs ended without a word, each with its reason, in one statement. A row that
+ * moved since it was read (a new run claimed it, or it ended) is left as it is.
  */
-export async function failUnclaimed(db: Db, messageId: string, reason: string): Promise<number> {
+export async function failOrphans(db: Db, orphans: (PendingDelivery & { reason: string })[]): Promise<number> {
+  if (orphans.length === 0) return 0;
   const { rowCount } = await db.query(
-    `UPDATE deliveries SET status = 'failed', failure_reason = $2, updated_at = now()
-     WHERE message_id = $1 AND run_id IS NULL AND status = 'pending'`,
-    [messageId, reason],
+    `UPDATE deliveries d SET status = 'failed', failure_reason = o.reason, next_attempt_at = NULL, slot_at = NULL, updated_at = now()
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS o(message_id, endpoint_id, run_id, reason)
+     WHERE d.message_id = o.message_id AND d.endpoint_id = o.endpoint_id AND d.status = 'pending'
+       AND d.run_id IS NOT DISTINCT FROM o.run_id`,
+    [orphans.map((o) => o.messageId), orphans.map((o) => o.endpointId), orphans.map((o) => o.runId), orphans.map((o) => o.reason)],
   );
   return rowCount ?? 0;
 }

@@ -129,13 +129,31 @@ export async function getDelivery(db: Db, messageId: string, endpointId: string)
   return rows[0];
 }
 
-/** Records that a message goes to these endpoints, so GET /events/:id lists them as pending at once. */
-export async function createDeliveries(db: Db, messageId: string, endpointIds: string[]): Promise<void> {
-  if (endpointIds.length === 0) return;
+/**
+ * Records that a message goes to these endpoints, so GET /events/:id lists them as pending at once.
+ * With `page` (the fan-out page's afterSeq, 0 for the first), the rows are the page's: a page resolved
+ * again drops, in the same statement, the rows its earlier resolution made for endpoints it no longer
+ * resolves to (disabled or deleted in between) that no delivery run has claimed, since the workflow
+ * never received that earlier resolution and starts no delivery for them.
+ */
+export async function createDeliveries(db: Db, messageId: string, endpointIds: string[], page?: string): Promise<void> {
+  if (page === undefined) {
+    if (endpointIds.length === 0) return;
+    await db.query(
+      `INSERT INTO deliveries (message_id, endpoint_id)
+       SELECT $1, unnest($2::text[]) ON CONFLICT (message_id, endpoint_id) DO NOTHING`,
+      [messageId, endpointIds],
+    );
+    return;
+  }
   await db.query(
-    `INSERT INTO deliveries (message_id, endpoint_id)
-     SELECT $1, unnest($2::text[]) ON CONFLICT (message_id, endpoint_id) DO NOTHING`,
-    [messageId, endpointIds],
+    `WITH dropped AS (
+       DELETE FROM deliveries WHERE message_id = $1 AND page_after_seq = $3 AND run_id IS NULL AND status = 'pending'
+         AND endpoint_id <> ALL ($2::text[])
+     )
+     INSERT INTO deliveries (message_id, endpoint_id, page_after_seq)
+     SELECT $1, unnest($2::text[]), $3 ON CONFLICT (message_id, endpoint_id) DO NOTHING`,
+    [messageId, endpointIds, page],
   );
 }
 

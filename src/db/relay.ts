@@ -1,3 +1,5 @@
+import { isSensitiveHeader } from '../webhooks/endpoint-headers';
+import { secretBoxOf } from './endpoints';
 import type { Db } from './pool';
 
 /**
@@ -41,24 +43,36 @@ export async function relayConnected(db: Db, endpointId: string): Promise<boolea
   return !rows[0]!.free;
 }
 
-/** Stores the request and tells every API process, in one statement. Rows older than an hour are orphans of crashed workers. */
+/**
+ * Stores the request and tells every API process, in one statement. The endpoint's credential headers are
+ * sealed with the pool's SecretBox, as they are in `endpoints`. Rows older than an hour are orphans of
+ * crashed workers.
+ */
 export async function sendRelayRequest(db: Db, r: { id: string; endpointId: string; headers: Record<string, string>; body: string }): Promise<void> {
+  const sensitive = Object.entries(r.headers).filter(([name]) => isSensitiveHeader(name));
+  const plain = Object.fromEntries(Object.entries(r.headers).filter(([name]) => !isSensitiveHeader(name)));
+  const sealed = sensitive.length === 0 ? null : secretBoxOf(db).seal(JSON.stringify(Object.fromEntries(sensitive)), sealContext(r.id));
   await db.query(
     `WITH swept AS (DELETE FROM relay_requests WHERE created_at < now() - interval '1 hour'),
-          stored AS (INSERT INTO relay_requests (id, endpoint_id, headers, body) VALUES ($1, $2, $3, $4))
-     SELECT pg_notify($5, $6)`,
-    [r.id, r.endpointId, JSON.stringify(r.headers), r.body, RELAY_CHANNEL, JSON.stringify({ request: r.id, endpoint: r.endpointId } satisfies RelayNotice)],
+          stored AS (INSERT INTO relay_requests (id, endpoint_id, headers, sealed_headers, body) VALUES ($1, $2, $3, $4, $5))
+     SELECT pg_notify($6, $7)`,
+    [r.id, r.endpointId, JSON.stringify(plain), sealed, r.body, RELAY_CHANNEL, JSON.stringify({ request: r.id, endpoint: r.endpointId } satisfies RelayNotice)],
   );
 }
 
 /** The first API process to claim a request forwards it; any other holder of the same endpoint leaves it. */
 export async function claimRelayRequest(db: Db, id: string): Promise<{ headers: Record<string, string>; body: string } | undefined> {
-  const { rows } = await db.query<{ headers: Record<string, string>; body: string }>(
-    'UPDATE relay_requests SET claimed_at = now() WHERE id = $1 AND claimed_at IS NULL RETURNING headers, body',
+  const { rows } = await db.query<{ headers: Record<string, string>; sealed_headers: string | null; body: string }>(
+    'UPDATE relay_requests SET claimed_at = now() WHERE id = $1 AND claimed_at IS NULL RETURNING headers, sealed_headers, body',
     [id],
   );
-  return rows[0];
+  const row = rows[0];
+  if (!row) return undefined;
+  const sensitive = row.sealed_headers === null ? {} : (JSON.parse(secretBoxOf(db).open(row.sealed_headers, sealContext(id))) as Record<string, string>);
+  return { headers: { ...row.headers, ...sensitive }, body: row.body };
 }
+
+const sealContext = (id: string) => `relay-request:${id}`;
 
 export async function answerRelayRequest(db: Db, id: string, response: StoredResponse): Promise<void> {
   await db.query('WITH answered AS (UPDATE relay_requests SET response = $2 WHERE id = $1) SELECT pg_notify($3, $1)', [id, JSON.stringify(response), RELAY_REPLY_CHANNEL]);

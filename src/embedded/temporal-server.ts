@@ -5,14 +5,16 @@ import { createServer } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Connection } from '@temporalio/client';
+import { Connection, type TLSConfig } from '@temporalio/client';
 import pg from 'pg';
 import { msToTs } from '@temporalio/common';
 import { SEARCH_ATTRIBUTES } from '../../workflows/ids';
+import { postgresClientConfig, postgresTls, type PostgresTls } from '../db/connection';
 import { freePort } from './postgres';
 import type { Logger } from '../observability/logger';
 import { TEMPORAL_SERVER_VERSION, findGo, type ToolsConfig } from './tools';
 import { engineDynamicConfig } from './engine-defaults';
+import { stopServer } from './processes';
 
 /**
  * TEMPORAL_ENGINE=server: the Temporal server itself (frontend, history, matching and worker services
@@ -45,6 +47,25 @@ export type TemporalServerOptions = {
   metricsPort: number;
   dynamicConfig: [string, string][];
   log: Logger;
+  /** Frontend TLS with required client certificates; unset = plain gRPC. */
+  tls?: TemporalServerTls;
+};
+
+/**
+ * The frontend over TLS, as a production cluster runs it: it presents `certFile`, accepts only clients
+ * whose certificate `clientCaFile` signed, and its own system workers (Schedules, …) present `workerCertFile`.
+ * What tests of TEMPORAL_TLS_* run against; hookflow's own probes below connect with the worker's certificate.
+ */
+export type TemporalServerTls = {
+  certFile: string;
+  keyFile: string;
+  clientCaFile: string;
+  /** The CA that signed `certFile`, for the system workers and the probes. */
+  caFile: string;
+  /** A name in `certFile` the system workers verify. */
+  serverName: string;
+  workerCertFile: string;
+  workerKeyFile: string;
 };
 
 /**
@@ -73,7 +94,7 @@ export async function schemaDir(tools: ToolsConfig): Promise<string> {
 }
 
 async function ensureDatabases(adminUrl: URL, names: string[]): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl.toString() });
+  const client = new pg.Client(postgresClientConfig(adminUrl.toString()));
   await client.connect();
   try {
     for (const name of names) {
@@ -88,7 +109,7 @@ async function ensureDatabases(adminUrl: URL, names: string[]): Promise<void> {
 async function hasSchema(url: URL, database: string): Promise<boolean> {
   const u = new URL(url);
   u.pathname = `/${database}`;
-  const client = new pg.Client({ connectionString: u.toString() });
+  const client = new pg.Client(postgresClientConfig(u.toString()));
   await client.connect();
   try {
     const { rowCount } = await client.query("SELECT 1 FROM information_schema.tables WHERE table_name = 'schema_version'");
@@ -102,6 +123,7 @@ async function hasSchema(url: URL, database: string): Promise<boolean> {
 async function setUpSchema(o: TemporalServerOptions, url: URL, database: string, versioned: string): Promise<void> {
   const args = [
     '--plugin', 'postgres12', '--ep', url.hostname, '-p', url.port || '5432', '-u', decodeURIComponent(url.username), '--db', database,
+    ...sqlToolTls(databaseTls(url)),
   ];
   // The password goes in the environment, not on a command line other users can read.
   // eslint-disable-next-line no-restricted-properties -- handed to the child, not read
@@ -109,6 +131,40 @@ async function setUpSchema(o: TemporalServerOptions, url: URL, database: string,
   const run = (more: string[]) => promisify(execFile)(o.sqlTool, [...args, ...more], { env, maxBuffer: 16 * 1024 * 1024 });
   if (!(await hasSchema(url, database))) await run(['setup-schema', '-v', '0.0']);
   await run(['update-schema', '-d', versioned]);
+}
+
+/** DATABASE_URL's TLS (src/db/connection.ts), which src/config.ts has checked already. */
+function databaseTls(url: URL): PostgresTls | undefined {
+  const tls = postgresTls(url.toString());
+  if ('error' in tls) throw new Error(tls.error);
+  return tls.ok;
+}
+
+/**
+ * The same TLS for the server's lib/pq (the sql store's `tls` block) and temporal-sql-tool (its flags).
+ * Without host verification lib/pq's sslmode is require, which with a CA verifies the chain as libpq's
+ * verify-ca does; with it, verify-full. `system` CAs: no CA file, and Go's system pool.
+ */
+function sqlStoreTls(tls: PostgresTls | undefined) {
+  if (!tls) return {};
+  return {
+    tls: {
+      enabled: true,
+      enableHostVerification: tls.mode === 'verify-full',
+      ...(tls.ca ? { caFile: tls.ca.path } : {}),
+      ...(tls.client ? { certFile: tls.client.cert.path, keyFile: tls.client.key.path } : {}),
+    },
+  };
+}
+
+function sqlToolTls(tls: PostgresTls | undefined): string[] {
+  if (!tls) return [];
+  return [
+    '--tls',
+    ...(tls.mode === 'verify-full' ? [] : ['--tls-disable-host-verification']),
+    ...(tls.ca ? ['--tls-ca-file', tls.ca.path] : []),
+    ...(tls.client ? ['--tls-cert-file', tls.client.cert.path, '--tls-key-file', tls.client.key.path] : []),
+  ];
 }
 
 type Ports = { frontendHttp: number; frontendMembership: number; history: number; historyMembership: number; matching: number; matchingMembership: number; worker: number; workerMembership: number };
@@ -179,11 +235,16 @@ function serverConfig(o: TemporalServerOptions, url: URL, ports: Ports, database
       maxConns,
       maxIdleConns: maxConns,
       maxConnLifetime: '1h',
+      ...sqlStoreTls(databaseTls(url)),
     },
   });
   const service = (grpcPort: number, membershipPort: number, httpPort?: number) => ({
     rpc: { grpcPort, membershipPort, bindOnIP: '127.0.0.1', ...(httpPort ? { httpPort } : {}) },
   });
+  const tls = o.tls && {
+    frontend: { server: { certFile: o.tls.certFile, keyFile: o.tls.keyFile, clientCaFiles: [o.tls.clientCaFile], requireClientAuth: true } },
+    systemWorker: { certFile: o.tls.workerCertFile, keyFile: o.tls.workerKeyFile, client: { serverName: o.tls.serverName, rootCaFiles: [o.tls.caFile] } },
+  };
   return {
     log: { stdout: true, level: 'warn', format: 'json' },
     persistence: {
@@ -194,6 +255,7 @@ function serverConfig(o: TemporalServerOptions, url: URL, ports: Ports, database
     },
     global: {
       membership: { maxJoinDuration: '30s', broadcastAddress: '127.0.0.1' },
+      ...(tls ? { tls } : {}),
       ...(o.metricsPort ? { metrics: { prometheus: { framework: 'tally', timerType: 'histogram', listenAddress: `127.0.0.1:${o.metricsPort}` } } } : {}),
     },
     services: {
@@ -249,17 +311,18 @@ export async function startTemporalServer(o: TemporalServerOptions): Promise<Tem
   child.stderr.on('data', keep);
   const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(signal ? `signal ${signal}` : `exit code ${code}`)));
   const address = `127.0.0.1:${o.port}`;
+  const target: Target = { address, tls: o.tls ? clientTls(o.tls) : false };
   try {
-    await waitForFrontend(address, exited, () => output);
-    await registerNamespace(address, o.namespace);
-    await waitForVisibility(address, o.namespace, exited, () => output);
+    await waitForFrontend(target, exited, () => output);
+    await registerNamespace(target, o.namespace);
+    await waitForVisibility(target, o.namespace, exited, () => output);
   } catch (err) {
-    await stopChild(child, exited);
+    await stopChild(child, exited, o.log);
     throw err;
   }
   const metricsUrl = o.metricsPort ? `http://127.0.0.1:${o.metricsPort}/metrics` : undefined;
   o.log.info({ address, shards: o.historyShards, databases }, 'Temporal server ready (no web UI: use `npm run temporal` or the temporalio/ui image)');
-  return { address, uiUrl: undefined, metricsUrl, exited, stop: () => stopChild(child, exited) };
+  return { address, uiUrl: undefined, metricsUrl, exited, stop: () => stopChild(child, exited, o.log) };
 }
 
 async function poll<T>(what: string, exited: Promise<string>, output: () => string, attempt: () => Promise<T>): Promise<T> {
@@ -281,8 +344,19 @@ async function poll<T>(what: string, exited: Promise<string>, output: () => stri
   throw new Error(`the Temporal server did not reach "${what}" in 180 s: ${String(lastError)}\n${output()}`);
 }
 
-async function withConnection<T>(address: string, fn: (c: Connection) => Promise<T>): Promise<T> {
-  const connection = await Connection.connect({ address, connectTimeout: 1_000 });
+/** Where the probes below connect, as a client the server accepts. */
+type Target = { address: string; tls: TLSConfig | false };
+
+function clientTls(tls: TemporalServerTls): TLSConfig {
+  return {
+    serverRootCACertificate: readFileSync(tls.caFile),
+    clientCertPair: { crt: readFileSync(tls.workerCertFile), key: readFileSync(tls.workerKeyFile) },
+    serverNameOverride: tls.serverName,
+  };
+}
+
+async function withConnection<T>(target: Target, fn: (c: Connection) => Promise<T>): Promise<T> {
+  const connection = await Connection.connect({ ...target, connectTimeout: 1_000 });
   try {
     return await fn(connection);
   } finally {
@@ -291,15 +365,15 @@ async function withConnection<T>(address: string, fn: (c: Connection) => Promise
 }
 
 /** The frontend answers once its services have joined: the system namespace is then readable. */
-function waitForFrontend(address: string, exited: Promise<string>, output: () => string) {
+function waitForFrontend(target: Target, exited: Promise<string>, output: () => string) {
   return poll('the frontend answers', exited, output, () =>
-    withConnection(address, (c) => c.workflowService.describeNamespace({ namespace: 'temporal-system' })),
+    withConnection(target, (c) => c.workflowService.describeNamespace({ namespace: 'temporal-system' })),
   );
 }
 
 /** hookflow's namespace and its search attributes (`ids.ts`), created when missing; idempotent. */
-async function registerNamespace(address: string, namespace: string): Promise<void> {
-  await withConnection(address, async (c) => {
+async function registerNamespace(target: Target, namespace: string): Promise<void> {
+  await withConnection(target, async (c) => {
     try {
       await c.workflowService.describeNamespace({ namespace });
     } catch {
@@ -311,7 +385,7 @@ async function registerNamespace(address: string, namespace: string): Promise<vo
   });
   // A namespace just registered reaches every service's cache within seconds; until then adding attributes fails.
   await poll('search attributes added', new Promise(() => undefined), () => '', () =>
-    withConnection(address, async (c) => {
+    withConnection(target, async (c) => {
       const existing = await c.operatorService.listSearchAttributes({ namespace });
       const missing = Object.values(SEARCH_ATTRIBUTES).filter((key) => !(key.name in (existing.customAttributes ?? {})));
       if (missing.length === 0) return;
@@ -325,16 +399,12 @@ async function registerNamespace(address: string, namespace: string): Promise<vo
 }
 
 /** Ready for hookflow: a visibility query on its namespace answers. */
-function waitForVisibility(address: string, namespace: string, exited: Promise<string>, output: () => string) {
+function waitForVisibility(target: Target, namespace: string, exited: Promise<string>, output: () => string) {
   return poll('visibility answers', exited, output, () =>
-    withConnection(address, (c) => c.workflowService.countWorkflowExecutions({ namespace, query: `${SEARCH_ATTRIBUTES.tenantId.name} = "readiness"` })),
+    withConnection(target, (c) => c.workflowService.countWorkflowExecutions({ namespace, query: `${SEARCH_ATTRIBUTES.tenantId.name} = "readiness"` })),
   );
 }
 
-async function stopChild(child: ChildProcess, exited: Promise<string>): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(timer);
+function stopChild(child: ChildProcess, exited: Promise<string>, log: Logger): Promise<void> {
+  return stopServer(child, exited, { name: 'Temporal server', signal: 'SIGTERM', escalation: 'SIGKILL', graceMs: 15_000, log });
 }

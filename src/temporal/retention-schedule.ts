@@ -1,6 +1,7 @@
 import { Client, Connection, ScheduleAlreadyRunning, ScheduleOverlapPolicy, type ScheduleOptionsStartWorkflowAction } from '@temporalio/client';
 import type { Config } from '../config';
 import type { Logger } from '../observability/logger';
+import { temporalConnectionOptions } from './connection';
 import type { retentionWorkflow } from '../../workflows';
 
 /** `hookflow-retention` for the default task queue; one per task queue, so hookflows sharing a namespace keep apart. */
@@ -14,7 +15,7 @@ export const retentionScheduleId = (taskQueue: string) => `${taskQueue}-retentio
 export async function ensureRetentionSchedule(o: { address: string; config: Pick<Config, 'temporal' | 'retention'>; log: Logger }): Promise<void> {
   const { temporal, retention } = o.config;
   const scheduleId = retentionScheduleId(temporal.taskQueue);
-  const connection = await Connection.connect({ address: o.address });
+  const connection = await Connection.connect(temporalConnectionOptions(o.config.temporal, o.address));
   try {
     const client = new Client({ connection, namespace: temporal.namespace });
     const spec = { intervals: [{ every: retention.intervalMs }] };

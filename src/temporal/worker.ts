@@ -8,6 +8,7 @@ import type { Db } from '../db/pool';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { Tracing } from '../observability/tracing';
+import { temporalConnectionOptions } from './connection';
 import { prebuiltWorkflowBundle } from './workflow-bundle';
 
 const SDK_LEVELS: Record<string, LogLevel> = { trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR', fatal: 'ERROR', silent: 'ERROR' };
@@ -81,7 +82,7 @@ export async function createDeliveryWorker(o: {
   tracing?: Tracing;
 }): Promise<DeliveryWorker> {
   installRuntime(o.log, o.config.temporal.metricsAddress);
-  const connection = await NativeConnection.connect({ address: o.address });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(o.config.temporal, o.address));
   const http = createHttpClient({ timeoutMs: o.config.delivery.timeoutMs, allowPrivateNetwork: o.config.allowPrivateNetwork });
   const relay = createRelayTransport({ db: o.db, log: o.log, timeoutMs: o.config.delivery.timeoutMs });
   const activities = createActivities({

@@ -67,6 +67,8 @@ describe('hookflow listen', () => {
     const endpoint = await hookflow.endpoints.get(listen.endpointId);
     expect(endpoint).toMatchObject({ tenantId, relay: true, url: `${stack.apiUrl}/relay/${listen.endpointId}`, eventTypes: ['sync.completed'] });
 
+    // The endpoint's own headers go along, credentials revealed for the local server only.
+    await hookflow.endpoints.update(listen.endpointId, { headers: { authorization: 'Bearer local-only', 'x-env': 'dev' } });
     const sent = await hookflow.events.send({ tenantId, type: 'sync.completed', payload: { syncId: 's-1', n: 42 } });
     await hookflow.events.send({ tenantId, type: 'other.type', payload: {} });
     const delivery = await waitFor(() => local.received[0], 'the delivery at the local server');
@@ -74,6 +76,7 @@ describe('hookflow listen', () => {
     expect(event).toMatchObject({ id: sent.id, type: 'sync.completed', tenantId });
     expect(delivery.path).toBe('/webhooks');
     expect(delivery.headers['user-agent']).toMatch(/^hookflow\//);
+    expect(delivery.headers).toMatchObject({ authorization: 'Bearer local-only', 'x-env': 'dev' });
 
     await waitFor(async () => (await hookflow.events.get(sent.id)).deliveries[0]?.status === 'succeeded', 'the delivery to succeed');
     const [attempt] = await attemptsOf(sent.id);

@@ -14,7 +14,7 @@ import { findGo, findTool } from '../../src/embedded/tools';
 import { messageWorkflowId } from '../../workflows/ids';
 import { createTestDatabase } from '../support/database';
 import { Receiver, waitFor } from '../support/receiver';
-import { buildEndpoint, buildEvent, uniqueTenant } from '../support/stack';
+import { apiRequest, buildEndpoint, buildEvent, uniqueTenant } from '../support/stack';
 
 /**
  * TEMPORAL_ENGINE=server: `hookflow start`'s embedded Temporal is the real server on Postgres (schema
@@ -78,14 +78,7 @@ describe.skipIf(!built)('TEMPORAL_ENGINE=server', () => {
     expect(existsSync(configFile)).toBe(true);
     expect(JSON.parse(readFileSync(configFile, 'utf8')).persistence.numHistoryShards).toBe(1);
 
-    const request = async (method: string, path: string, body?: unknown) => {
-      const res = await fetch(`${service!.apiUrl}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-    };
+    const request = apiRequest(service.apiUrl!, apiKey);
     const tenantId = uniqueTenant();
     const endpoint = await request('POST', '/endpoints', buildEndpoint({ tenantId, url: receiver.url('/server-engine') }));
     expect(endpoint.status).toBe(201);

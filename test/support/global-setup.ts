@@ -10,6 +10,7 @@ import { findGo, obtainTool } from '../../src/embedded/tools';
 import { WORKFLOW_BUNDLES } from '../../src/temporal/workflow-bundle';
 import { ensureBuilt } from './build';
 import { chromiumMissing } from './chromium';
+import { buildConfigRenderer } from './compose';
 import { adminDatabaseUrl, type AdminDatabase } from './database';
 
 declare module 'vitest' {
@@ -18,6 +19,8 @@ declare module 'vitest' {
     temporalBinary: string;
     workflowBundlePath: string;
     adminDatabaseUrl: string;
+    /** compose.test.ts: the temporalio/server image's config rendering (test/support/dockerize); '' without Go. */
+    configRenderer: string;
   }
 }
 
@@ -40,9 +43,11 @@ export default async function setup(project: TestProject) {
   if (!binary) throw new Error('No Temporal CLI: set TEMPORAL_CLI_PATH, put temporal on PATH, or install Go.');
   // TEMPORAL_ENGINE=server's test runs the Temporal server: built here, once, outside any test's timeout
   // (about 4 minutes on 2 cores; `npm run tools` does it ahead, as .ci/run does).
+  let configRenderer = '';
   if (findGo(tools)) {
     await obtainTool('temporal-server', tools, log);
     await obtainTool('temporal-sql-tool', tools, log);
+    configRenderer = await buildConfigRenderer(findGo(tools)!, dir);
   }
 
   let server: DevServer | undefined;
@@ -57,6 +62,7 @@ export default async function setup(project: TestProject) {
     project.provide('temporalBinary', binary);
     project.provide('workflowBundlePath', WORKFLOW_BUNDLES.plain);
     project.provide('adminDatabaseUrl', database.url);
+    project.provide('configRenderer', configRenderer);
   } catch (err) {
     await server?.stop();
     await database?.stop();

@@ -65,31 +65,36 @@ export async function startTestStack(
     apiUrl,
     db,
     temporal,
-    async request(method, path, body, headers = {}) {
-      const response = await fetch(`${apiUrl}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${API_KEY}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-          ...headers,
-        },
-        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-      });
-      const text = await response.text();
-      let parsed: unknown = text;
-      try {
-        parsed = text ? JSON.parse(text) : undefined;
-      } catch {
-        // not JSON: keep the text
-      }
-      return { status: response.status, body: parsed, headers: response.headers };
-    },
+    request: apiRequest(apiUrl, API_KEY),
     async stop() {
       await service.stop();
       await connection.close();
       await db.end();
       await database.drop();
     },
+  };
+}
+
+/** Requests to a hookflow API with a key, answered as `{ status, body, headers }` (body parsed when JSON). */
+export function apiRequest(apiUrl: string, apiKey: string): TestStack['request'] {
+  return async (method, path, body, headers = {}) => {
+    const response = await fetch(`${apiUrl}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${apiKey}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: response.status, body: parsed, headers: response.headers };
   };
 }
 

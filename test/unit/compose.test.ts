@@ -1,37 +1,20 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, it, expect } from 'vitest';
-import { parse } from 'yaml';
+import { TEMPORAL_SERVER_VERSION, TOOLS } from '../../src/embedded/tools';
+import { commandLine, containerEnvironment, interpolate, loadCompose, readCompose, words, type Service } from '../support/compose';
 
 /**
  * The container deployment, checked without Docker: docker-compose.yml, Dockerfile and .dockerignore
- * must agree with each other and with the CLI the integration tests run.
+ * must agree with each other, with the settings hookflow reads and with the Temporal it embeds.
+ * test/integration/compose.test.ts runs the file's commands.
  */
 const root = new URL('../../', import.meta.url);
 const read = (path: string) => readFileSync(new URL(path, root), 'utf8');
 
-type Healthcheck = { test?: string | string[]; disable?: boolean };
-type Service = {
-  image?: string;
-  build?: string | { context?: string; dockerfile?: string };
-  command?: string | string[];
-  entrypoint?: string | string[];
-  environment?: Record<string, string | number | boolean | null> | string[];
-  ports?: unknown[];
-  container_name?: string;
-  restart?: string;
-  healthcheck?: Healthcheck;
-  depends_on?: string[] | Record<string, { condition?: string }>;
-};
-type Compose = { version?: unknown; services: Record<string, Service> };
-
-// Compose resolves YAML merge keys (`<<: *anchor`); so must we.
-const compose = parse(read('docker-compose.yml'), { merge: true }) as Compose;
+const compose = readCompose();
 const services = compose.services;
 const dockerfile = read('Dockerfile');
 const packageJson = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
-
-const words = (value: string | string[] | undefined): string[] =>
-  value === undefined ? [] : Array.isArray(value) ? value.map(String) : value.trim().split(/\s+/);
 
 const dependsOn = (service: Service): Record<string, { condition?: string }> =>
   Array.isArray(service.depends_on)
@@ -48,10 +31,33 @@ const hasHealthcheck = (service: Service) => {
   return service.healthcheck !== undefined && service.healthcheck.disable !== true && test.length > 0 && test[0] !== 'NONE';
 };
 
-/** A one-shot runs to completion: nothing restarts it, and whoever waits for it waits for its success. */
+/** A one-shot runs to completion: nothing restarts it once it succeeded, and whoever waits for it waits for its success. */
 const isOneShot = (name: string) =>
-  [undefined, 'no', 'on-failure'].includes(services[name]!.restart) &&
+  /^(no|on-failure(:\d+)?)?$/.test(services[name]!.restart ?? '') &&
   Object.values(services).some((other) => dependsOn(other)[name]?.condition === 'service_completed_successfully');
+
+/** Started by `docker compose up` (a service with profiles only when one is asked for). */
+const startedByUp = (service: Service) => (service.profiles ?? []).length === 0;
+
+/** The keys of the env schema in src/config.ts. */
+const settings = (() => {
+  const schema = read('src/config.ts').split('const envSchema')[1]!.split(/^\}\);/m)[0]!;
+  return new Set([...schema.matchAll(/^\s+([A-Z][A-Z0-9_]*):/gm)].map((m) => m[1]!));
+})();
+
+/**
+ * Settings of src/config.ts that api and worker containers have no use for: the embedded runtime of
+ * `hookflow start`, where tools are found, the Temporal CLI's other names for the TLS files. Every
+ * other setting is passed through to both roles.
+ */
+const NOT_FOR_CONTAINERS = new Set([
+  // set per role below
+  'PORT', 'API_KEYS',
+  'TEMPORAL_DEV_PORT', 'TEMPORAL_UI_PORT', 'TEMPORAL_ENGINE', 'TEMPORAL_ENGINE_METRICS_PORT', 'TEMPORAL_DYNAMIC_CONFIG',
+  'TEMPORAL_SQLITE_PRAGMAS', 'TEMPORAL_HISTORY_SHARDS', 'HOOKFLOW_DATA_DIR', 'EMBEDDED_RESTARTS',
+  'TEMPORAL_CLI_PATH', 'TCTL_PATH', 'TEMPORAL_SERVER_PATH', 'TEMPORAL_SQL_TOOL_PATH', 'TEMPORAL_SCHEMA_DIR', 'HOOKFLOW_TOOLS_DIR', 'XDG_CACHE_HOME', 'PATH',
+  'TEMPORAL_TLS_SERVER_CA_CERT_PATH', 'TEMPORAL_TLS_CLIENT_CERT_PATH', 'TEMPORAL_TLS_CLIENT_KEY_PATH',
+]);
 
 describe('docker-compose.yml', () => {
   it('parses as a Compose-spec file without the obsolete version key', () => {
@@ -61,7 +67,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('has every service of the deployment', () => {
-    for (const name of ['postgres', 'temporal', 'temporal-ui', 'temporal-admin-tools', 'api', 'worker']) {
+    for (const name of ['postgres', 'temporal-schema', 'temporal', 'temporal-namespace', 'temporal-ui', 'temporal-cli', 'api', 'worker']) {
       expect(services, name).toHaveProperty(name);
     }
   });
@@ -98,8 +104,8 @@ describe('docker-compose.yml', () => {
     expect(services.worker!.container_name).toBeUndefined();
   });
 
-  it('gives every service a healthcheck, unless it is a one-shot', () => {
-    for (const [name, service] of Object.entries(services)) {
+  it('gives every service `up` starts a healthcheck, unless it is a one-shot', () => {
+    for (const [name, service] of Object.entries(services).filter(([, service]) => startedByUp(service))) {
       expect(hasHealthcheck(service) || isOneShot(name), `${name} has neither a healthcheck nor is a one-shot`).toBe(true);
     }
   });
@@ -118,29 +124,63 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('points api and worker at the compose Postgres and Temporal, with only variables hookflow reads', () => {
-    // The keys of the env schema in src/config.ts: a misspelt variable here would be silently ignored.
-    const schema = read('src/config.ts').split('const envSchema')[1]!.split(/^\}\);/m)[0]!;
-    const known = new Set([...schema.matchAll(/^\s+([A-Z][A-Z0-9_]*):/gm)].map((m) => m[1]));
-    expect(known).toContain('DATABASE_URL');
+  it('points api and worker at the compose Postgres and Temporal unless told otherwise, with only variables hookflow reads', () => {
+    expect(settings).toContain('DATABASE_URL');
     for (const name of ['api', 'worker']) {
       const env = environment(services[name]!);
-      expect(String(env.DATABASE_URL), name).toMatch(/^postgres(ql)?:\/\/[^@]+@postgres:5432\/hookflow$/);
-      expect(env.TEMPORAL_ADDRESS, name).toBe('temporal:7233');
-      for (const key of Object.keys(env)) expect(known, `${name}: ${key}`).toContain(key);
+      expect(interpolate(String(env.DATABASE_URL), {}), name).toBe('postgres://postgres:postgres@postgres:5432/hookflow');
+      expect(interpolate(String(env.DATABASE_URL), { POSTGRES_PASSWORD: 'pw' }), name).toBe('postgres://postgres:pw@postgres:5432/hookflow');
+      expect(interpolate(String(env.DATABASE_URL), { DATABASE_URL: 'postgres://db.example/x' }), name).toBe('postgres://db.example/x');
+      expect(interpolate(String(env.TEMPORAL_ADDRESS), {}), name).toBe('temporal:7233');
+      for (const key of Object.keys(env)) expect(settings, `${name}: ${key}`).toContain(key);
     }
     // The api refuses to start without keys; Compose should say so before anything starts.
     expect(String(environment(services.api!).API_KEYS)).toMatch(/^\$\{API_KEYS:\?/);
+    expect(() => loadCompose({})).toThrow(/API_KEYS: set API_KEYS/);
+  });
+
+  it('passes every production setting through to api and worker', () => {
+    for (const name of ['api', 'worker']) {
+      const env = environment(services[name]!);
+      const missing = [...settings].filter((key) => !NOT_FOR_CONTAINERS.has(key) && !(key in env));
+      expect(missing, `${name}: add these to x-hookflow-env in docker-compose.yml, or to NOT_FOR_CONTAINERS here with the reason`).toEqual([]);
+    }
+    const shell = { HOOKFLOW_ENCRYPTION_KEY: 'key', PUBLIC_URL: 'https://hooks.example.com', TEMPORAL_TLS_CA: '/certs/ca.pem' };
+    const passed = containerEnvironment(loadCompose({ API_KEYS: 'k' }).services.worker!, shell);
+    expect(passed).toMatchObject(shell);
+    // Unset in the shell: unset in the container, so hookflow's default applies.
+    expect(passed).not.toHaveProperty('PORTAL_FRAME_ANCESTORS');
+  });
+
+  it("runs Temporal as Temporal publishes it: the server image, its schema by the admin tools' temporal-sql-tool, the namespace by the CLI", () => {
+    const server = TEMPORAL_SERVER_VERSION.replace(/^v/, '');
+    const cli = TOOLS.temporal.module.split('@v')[1]!;
+    expect(services.temporal!.image).toBe(`temporalio/server:${server}`);
+    expect(Object.values(services).map((s) => s.image ?? '')).not.toContainEqual(expect.stringMatching(/auto-setup/));
+    expect(services['temporal-schema']!.image?.startsWith(`temporalio/admin-tools:${server}-`)).toBe(true);
+    expect(commandLine(services['temporal-schema']!).join(' ')).toMatch(/temporal-sql-tool .*create-database[\s\S]*setup-schema -v 0\.0[\s\S]*update-schema -d/);
+    expect(dependsOn(services.temporal!)['temporal-schema']?.condition).toBe('service_completed_successfully');
+    for (const name of ['temporal-namespace', 'temporal-cli']) expect(services[name]!.image, name).toBe(`temporalio/temporal:${cli}`);
+    for (const name of ['api', 'worker']) expect(dependsOn(services[name]!)['temporal-namespace']?.condition, name).toBe('service_completed_successfully');
+  });
+
+  it("publishes Temporal's frontend and UI on 127.0.0.1 unless TEMPORAL_PUBLISH_IP says otherwise", () => {
+    for (const name of ['temporal', 'temporal-ui']) {
+      const ports = (services[name]!.ports ?? []).map(String);
+      expect(ports.length, name).toBeGreaterThan(0);
+      for (const port of ports) {
+        expect(interpolate(port, {}), name).toMatch(/^127\.0\.0\.1:/);
+        expect(interpolate(port, { TEMPORAL_PUBLISH_IP: '0.0.0.0' }), name).toMatch(/^0\.0\.0\.0:/);
+      }
+    }
   });
 
   it('registers the four Keyword search attributes the workflows set', () => {
-    const script = [...words(services['temporal-admin-tools']!.entrypoint), ...words(services['temporal-admin-tools']!.command)].join(' ');
+    const script = commandLine(services['temporal-namespace']!).join(' ');
     for (const attribute of ['TenantId', 'EventType', 'MessageId', 'EndpointId']) {
       expect(script).toMatch(new RegExp(`--name ${attribute} --type Keyword`));
     }
-    const env = environment(services['temporal-admin-tools']!);
-    expect(env.TEMPORAL_ADDRESS).toBe('temporal:7233');
-    expect(env.TEMPORAL_CLI_ADDRESS).toBe('temporal:7233');
+    expect(environment(services['temporal-namespace']!).TEMPORAL_ADDRESS).toBe('temporal:7233');
   });
 
   it('pins every pulled image to a tag', () => {

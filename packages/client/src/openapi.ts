@@ -47,7 +47,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: 200 when Postgres and Temporal answer, else 503 */
+        /** Readiness: 200 when Postgres and Temporal answer, else 503; with an operator key, each check and its error */
         get: {
             parameters: {
                 query?: never;
@@ -66,7 +66,7 @@ export interface paths {
                         "application/json": components["schemas"]["Status"];
                     };
                 };
-                /** @description Postgres or Temporal does not answer. */
+                /** @description Postgres or Temporal does not answer; `checks` says which and why, to an operator key only. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -859,6 +859,7 @@ export interface paths {
                         /** @description Set: only events sharing one of these channels. */
                         channels?: string[];
                         secret?: string;
+                        /** @description At most 32. Not host, content-length, content-type, user-agent, webhook-* or hop-by-hop headers. Credentials (authorization, proxy-authorization, cookie, or a name containing token, secret, key, auth or password) are stored encrypted and shown as "********"; a PATCH that sends "********" keeps the stored value. */
                         headers?: {
                             [key: string]: string;
                         };
@@ -1143,6 +1144,7 @@ export interface paths {
                         eventTypes?: string[];
                         /** @description Set: only events sharing one of these channels. */
                         channels?: string[];
+                        /** @description At most 32. Not host, content-length, content-type, user-agent, webhook-* or hop-by-hop headers. Credentials (authorization, proxy-authorization, cookie, or a name containing token, secret, key, auth or password) are stored encrypted and shown as "********"; a PATCH that sends "********" keeps the stored value. */
                         headers?: {
                             [key: string]: string;
                         };
@@ -2735,6 +2737,7 @@ export interface components {
     schemas: {
         Status: {
             status: string;
+            /** @description Only with an operator key: `ok`, or why a part does not answer. */
             checks?: {
                 [key: string]: string;
             };
@@ -2799,6 +2802,7 @@ export interface components {
             description: string;
             eventTypes: string[];
             channels: string[];
+            /** @description Credential headers' values show as "********". */
             headers: {
                 [key: string]: string;
             };
@@ -2892,7 +2896,7 @@ export interface components {
             request: {
                 /** @description Null for attempts recorded before hookflow kept it. */
                 url: string | null;
-                /** @description As sent, signatures included; null for attempts recorded before hookflow kept them. */
+                /** @description As sent, signatures included, credentials as "********"; null for attempts recorded before hookflow kept them. */
                 headers: {
                     [key: string]: string;
                 } | null;
