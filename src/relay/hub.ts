@@ -85,16 +85,12 @@ export async function startRelayHub(o: { server: Server; db: Db; config: Config;
 
   async function accept(ws: WebSocket, c: { endpointId: string; tenantId: string; principal: Principal; authorization: string | undefined }): Promise<void> {
     const connection: Connection = { ws, endpointId: c.endpointId, principal: c.principal, authorization: c.authorization, waiting: new Set(), alive: true };
-    let set = connections.get(c.endpointId);
-    if (!set) {
-      set = new Set();
-      connections.set(c.endpointId, set);
-      await holdRelayLock(listener, c.endpointId).catch((err: unknown) => {
-        connections.delete(c.endpointId);
-        throw err;
-      });
-    }
-    set.add(connection);
+    // Registered before anything is awaited, so a connection that closes meanwhile is still let go of.
+    ws.on('close', () => void closed(connection));
+    const first = !connections.has(c.endpointId);
+    if (first) connections.set(c.endpointId, new Set());
+    connections.get(c.endpointId)!.add(connection);
+    if (first) await holdRelayLock(listener, c.endpointId);
     ws.on('pong', () => (connection.alive = true));
     ws.on('message', (data, isBinary) => {
       const frame = isBinary ? undefined : parseFromListen((data as Buffer).toString('utf8'));
@@ -104,7 +100,6 @@ export async function startRelayHub(o: { server: Server; db: Db; config: Config;
         : { error: { code: frame.code, message: frame.message } };
       answerRelayRequest(db, frame.id, response).catch((err: unknown) => log.error({ err }, 'relay: could not store an answer'));
     });
-    ws.on('close', () => void closed(connection));
     send(ws, { type: 'ready', endpointId: c.endpointId, tenantId: c.tenantId, timeoutMs: o.config.delivery.timeoutMs });
     log.info({ endpointId: c.endpointId, tenantId: c.tenantId }, 'relay connected');
   }
