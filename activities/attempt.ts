@@ -12,7 +12,9 @@ import { newId } from '../src/lib/ids';
 import { SecretBoxError } from '../src/secrets/secret-box';
 import { classify } from '../src/webhooks/classify';
 import { maskHeaders, revealHeaders } from '../src/webhooks/endpoint-headers';
-import type { HttpClient } from '../src/webhooks/http';
+import { flatHeaders, type HttpClient, type PostResult } from '../src/webhooks/http';
+import type { RelayTransport } from '../src/relay/transport';
+import { RELAY_NOT_CONNECTED_CODE } from '../src/webhooks/classify';
 import { webhookRequest } from '../src/webhooks/signing';
 import type { DeliveryPlan, Outcome } from '../workflows/types';
 import { nextDelayMs, planDelivery } from './plan';
@@ -21,6 +23,8 @@ import { postSpan } from './post-span';
 export type AttemptDeps = {
   db: Db;
   http: HttpClient;
+  /** How a relay endpoint's attempts travel (`hookflow listen`); without it they fail as `relay not connected`. */
+  relay?: RelayTransport;
   config: Pick<Config, 'delivery'>;
   log: Logger;
   onAttempt?: (a: { status: 'succeeded' | 'failed'; durationMs: number; failureType?: string; latencyMs?: number }) => void;
@@ -149,7 +153,10 @@ export function createAttempt(deps: AttemptDeps) {
     // The endpoint's own headers cannot override these (the API refuses such names too). Credentials are
     // revealed for the POST only; the attempt records them masked.
     const headers = { ...endpoint.headers, ...signing };
-    const post = () => deps.http.post(endpoint.url, revealHeaders(headers), body);
+    // A relay endpoint's request goes down `hookflow listen`'s connection instead; all else is the same.
+    const post = (): Promise<PostResult> => endpoint.relay
+      ? (deps.relay?.post(endpoint.id, revealHeaders(headers), body) ?? Promise.resolve({ outcome: { error: { code: RELAY_NOT_CONNECTED_CODE, message: 'relay not connected' } }, durationMs: 0, responseBody: '' }))
+      : deps.http.post(endpoint.url, revealHeaders(headers), body);
     const result = deps.tracer
       ? await postSpan(deps.tracer, { url: endpoint.url, endpointId: target.endpointId, messageId: target.messageId, attempt: number }, post)
       : await post();
@@ -202,12 +209,6 @@ export function createAttempt(deps: AttemptDeps) {
   }
 
   return { attempt, planFor };
-}
-
-function flatHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
-  const flat: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(', ') : value;
-  return flat;
 }
 
 /** A wait inside an activity: Context's sleep ends early when the activity is cancelled; a local activity has no heartbeat to carry. */

@@ -11,6 +11,7 @@ import { startEmbeddedPostgres, startEmbeddedTemporal } from './embedded';
 import type { Logger } from './observability/logger';
 import { createMetrics } from './observability/metrics';
 import { createSecretBox } from './secrets/secret-box';
+import { startRelayHub } from './relay/hub';
 import { drainableRetries, temporalConnectionOptions, temporalTlsRefusal } from './temporal/connection';
 import { ensureRetentionSchedule } from './temporal/retention-schedule';
 import { startReconciler } from './temporal/reconciler';
@@ -135,6 +136,9 @@ export async function startService(config: Config, o: ServiceOptions): Promise<S
       });
       answerParserErrors(server);
       stops.push(() => closeServer(server));
+      // `hookflow listen`'s WebSockets: closed before the server, whose close would wait for them.
+      const relayHub = await startRelayHub({ server, db, config, log });
+      stops.push(() => relayHub.close());
       apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       log.info({ url: apiUrl }, 'API listening');
     }

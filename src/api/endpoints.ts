@@ -13,6 +13,8 @@ import { generateSecret, isValidSecret } from '../webhooks/signing';
 import { ipLiteral, isPublicAddress } from '../webhooks/address-guard';
 import { MASK, isSensitiveHeader, maskHeaders, reservedHeader, revealHeaders, type EndpointHeaders } from '../webhooks/endpoint-headers';
 import { SEARCH_ATTRIBUTES, deliverySearchAttributes, deliveryWorkflowId, recoverWorkflowId } from '../../workflows/ids';
+import { noticeRelayDeleted } from '../db/relay';
+import { RELAY_PATH } from '../relay/protocol';
 import type { ApiDeps } from './deps';
 import {
   Channels, Duration, EventTypeName, IdParams, Instant, JsonObject, List, MAX_JSON_DEPTH, Paging, TenantId, Text, Timestamp,
@@ -78,7 +80,7 @@ const EndpointFields = {
 const EndpointCreate = z
   .object({
     tenantId: TenantId,
-    url: EndpointFields.url,
+    url: EndpointFields.url.optional().openapi({ description: 'Required, unless relay: a relay endpoint\'s url is <PUBLIC_URL>/relay/<id>.' }),
     description: EndpointFields.description.optional(),
     eventTypes: EndpointFields.eventTypes.optional(),
     channels: EndpointFields.channels.optional(),
@@ -89,8 +91,13 @@ const EndpointCreate = z
     retrySchedule: EndpointFields.retrySchedule.optional(),
     metadata: EndpointFields.metadata.optional(),
     filter: EndpointFields.filter.optional(),
+    relay: z.boolean().optional().openapi({ description: '`hookflow listen`\'s endpoint: deliveries travel down its connection to a local URL (docs/relay.md).' }),
   })
-  .strict();
+  .strict()
+  .superRefine((e, ctx) => {
+    if (!e.relay && e.url === undefined) ctx.addIssue({ code: 'custom', path: ['url'], message: 'Required' });
+    if (e.relay && e.url !== undefined) ctx.addIssue({ code: 'custom', path: ['url'], message: "must be absent: a relay endpoint's url is <PUBLIC_URL>/relay/<id>" });
+  });
 
 const EndpointPatch = z.object(EndpointFields).partial().strict();
 
@@ -108,6 +115,7 @@ const Endpoint = z
     rateLimitPerSecond: z.number().int().nullable(),
     retrySchedule: z.array(z.string()).nullable(),
     metadata: z.record(z.string(), z.unknown()),
+    relay: z.boolean(),
     filter: FilterBody.nullable().openapi({ description: 'Returned as written: numbers keep their digits.' }),
     createdAt: Timestamp,
     updatedAt: Timestamp,
@@ -139,6 +147,7 @@ function endpointJson(e: EndpointRow) {
     rateLimitPerSecond: e.rate_limit_per_second,
     retrySchedule: e.retry_schedule_ms?.map(formatDuration) ?? null,
     metadata: e.metadata,
+    relay: e.relay,
     filter: e.filter === null ? null : new JsonText(e.filter),
     createdAt: e.created_at.toISOString(),
     updatedAt: e.updated_at.toISOString(),
@@ -209,10 +218,12 @@ export function endpointRoutes(routes: Routes, { db, temporal, config }: ApiDeps
     handler: async ({ body, req, principal }) => {
       checkReachable(body.url);
       const retryScheduleMs = checkRetrySchedule(body.retrySchedule);
+      const id = newId('ep');
       const fields: NewEndpoint = {
-        id: newId('ep'),
+        id,
         tenantId: body.tenantId,
-        url: body.url,
+        url: body.relay ? `${config.portal.publicUrl ?? `http://127.0.0.1:${req.socket.localPort}`}${RELAY_PATH}${id}` : body.url!,
+        relay: body.relay ?? false,
         description: body.description ?? '',
         eventTypes: body.eventTypes ?? [],
         channels: body.channels ?? [],
@@ -271,6 +282,13 @@ export function endpointRoutes(routes: Routes, { db, temporal, config }: ApiDeps
     responses: { 200: { description: 'The endpoint.', schema: Endpoint }, 404: { description: 'No such endpoint.' } },
     handler: async ({ params, body, req }) => {
       checkReachable(body.url);
+      if (body.url !== undefined) {
+        // The portal's form sends the url back unchanged; only a different one is refused.
+        const current = await load(params.id);
+        if (current.relay && body.url !== current.url) {
+          throw validationFailed("A relay endpoint's url is its relay address.", [{ path: 'body.url', message: 'cannot be changed on a relay endpoint' }]);
+        }
+      }
       const { retrySchedule, filter, ...rest } = body;
       const changes: EndpointChanges = {
         ...rest,
@@ -295,6 +313,7 @@ export function endpointRoutes(routes: Routes, { db, temporal, config }: ApiDeps
     responses: { 204: { description: 'Deleted.' }, 404: { description: 'No such endpoint.' } },
     handler: async ({ params }) => {
       if (!(await deleteEndpoint(db, params.id))) throw notFound('endpoint');
+      await noticeRelayDeleted(db, params.id);
       return { status: 204 };
     },
   });

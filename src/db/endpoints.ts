@@ -24,6 +24,8 @@ export type EndpointRow = {
   rate_limit_per_second: number | null;
   retry_schedule_ms: number[] | null;
   metadata: Record<string, unknown>;
+  /** `hookflow listen`'s endpoint: attempts travel down its connection (src/relay/), not to `url`. */
+  relay: boolean;
   /** The filter's JSON text as written, or null (src/filters/). */
   filter: string | null;
   failing_since: Date | null;
@@ -46,9 +48,10 @@ export type NewEndpoint = {
   metadata: Record<string, unknown>;
   /** JSON text, kept as written so its numbers stay exact; null = no filter. */
   filterJson: string | null;
+  relay?: boolean;
 };
 
-export type EndpointChanges = Partial<Omit<NewEndpoint, 'id' | 'tenantId' | 'secret'>>;
+export type EndpointChanges = Partial<Omit<NewEndpoint, 'id' | 'tenantId' | 'secret' | 'relay'>>;
 
 /**
  * A row as stored: `headers` holds the plain headers only; `sensitive_headers` the others, as the JSON of a
@@ -70,6 +73,8 @@ export function useSecretBox(db: Db, box: SecretBox): void {
 }
 
 const boxOf = (db: Db): SecretBox => boxes.get(db) ?? PLAINTEXT;
+/** The pool's SecretBox, for other values sealed like secrets (a relayed request's credential headers, src/db/relay.ts). */
+export const secretBoxOf = boxOf;
 
 /** The sealed headers are bound to their column too, so a secret moved into it (or out) does not open. */
 const headersContext = (id: string) => `${id}:headers`;
@@ -139,10 +144,10 @@ async function insertRow(db: Pick<Db, 'query'>, box: SecretBox, e: NewEndpoint, 
   const headers = storedHeaders(box, e.id, e.headers);
   const { rows } = await db.query<StoredEndpointRow>(
     `INSERT INTO endpoints (id, tenant_id, url, description, event_types, channels, secret, headers, sensitive_headers, disabled,
-       rate_limit_per_second, retry_schedule_ms, metadata, filter, portal_session_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING *`,
+       rate_limit_per_second, retry_schedule_ms, metadata, filter, portal_session_id, relay)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING *`,
     [e.id, e.tenantId, e.url, e.description, e.eventTypes, e.channels, box.seal(e.secret, e.id), headers.plain, headers.sealed, e.disabled,
-      e.rateLimitPerSecond, e.retryScheduleMs, JSON.stringify(e.metadata), e.filterJson, portalSessionId],
+      e.rateLimitPerSecond, e.retryScheduleMs, JSON.stringify(e.metadata), e.filterJson, portalSessionId, e.relay ?? false],
   );
   return opened(box, rows[0]!);
 }

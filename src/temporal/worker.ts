@@ -1,6 +1,7 @@
 import { NativeConnection, Runtime, Worker, type LogLevel, type LogMetadata, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { createHttpClient } from '../webhooks/http';
+import { createRelayTransport } from '../relay/transport';
 import type { Config } from '../config';
 import { WORKFLOWS_PATH } from '../lib/paths';
 import type { Db } from '../db/pool';
@@ -83,9 +84,11 @@ export async function createDeliveryWorker(o: {
   installRuntime(o.log, o.config.temporal.metricsAddress);
   const connection = await NativeConnection.connect(temporalConnectionOptions(o.config.temporal, o.address));
   const http = createHttpClient({ timeoutMs: o.config.delivery.timeoutMs, allowPrivateNetwork: o.config.allowPrivateNetwork });
+  const relay = createRelayTransport({ db: o.db, log: o.log, timeoutMs: o.config.delivery.timeoutMs });
   const activities = createActivities({
     db: o.db,
     http,
+    relay,
     config: o.config,
     log: o.log,
     onAttempt: (a) => {
@@ -118,6 +121,7 @@ export async function createDeliveryWorker(o: {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running?.catch(() => undefined);
       await http.close();
+      await relay.close();
       await connection.close();
     },
   };
