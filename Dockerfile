@@ -13,11 +13,14 @@ ARG NODE_IMAGE=node:20-bookworm-slim
 # --- build: all dependencies, then tsc and the workflow bundles ----------------------------------
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
+# The workspace's package.json too: npm ci installs @hookflow/client (packages/client) as a link.
 COPY package.json package-lock.json ./
+COPY packages/client/package.json ./packages/client/
 # --ignore-scripts: the package's own `prepare` (the build) needs the sources, copied below; the
 # dependencies' binaries (esbuild, @swc/core) come as per-platform packages, not from install scripts.
 RUN npm ci --ignore-scripts --no-audit --no-fund
-# .dockerignore is an allowlist: package files, tsconfig*.json, src/, workflows/, activities/ and bin/.
+# .dockerignore is an allowlist: package files, tsconfig*.json, src/, workflows/, activities/, bin/ and the
+# client package's sources. The build compiles @hookflow/client first: the CLI's client commands use it.
 COPY . ./
 RUN npm run build
 
@@ -26,6 +29,7 @@ FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
+COPY packages/client/package.json ./packages/client/
 # Neither role needs the optional embedded-postgres and @temporalio/testing (only `hookflow start`
 # without DATABASE_URL / a Temporal CLI does), nor the dev tools (tsx, tsc). --ignore-scripts keeps
 # `prepare` (the build, done above) from running here without its tools.
@@ -43,6 +47,9 @@ WORKDIR /app
 # Code and dependencies stay owned by root: the node user can read them, not change them.
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# node_modules/@hookflow/client links here: the built client, for the client commands and `hookflow listen`.
+COPY --from=build /app/packages/client/package.json ./packages/client/
+COPY --from=build /app/packages/client/dist ./packages/client/dist
 COPY package.json ./
 COPY bin ./bin
 

@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.hookflow/', 'coverage/', 'dist/'] },
+  { ignores: ['node_modules/', '.hookflow/', 'coverage/', 'dist/', 'packages/*/dist/', 'packages/client/src/openapi.ts' /* generated */] },
   js.configs.recommended,
   // Type-aware: a promise nobody awaits is a lost delivery (a dropped startChild, an unawaited insert),
   // and only the type checker can tell an expression is a promise.

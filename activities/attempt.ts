@@ -13,7 +13,10 @@ import { newId } from '../src/lib/ids';
 import { createTurns, type StartDelivery } from '../src/ordering/turns';
 import { SecretBoxError } from '../src/secrets/secret-box';
 import { classify } from '../src/webhooks/classify';
-import type { HttpClient } from '../src/webhooks/http';
+import { maskHeaders, revealHeaders } from '../src/webhooks/endpoint-headers';
+import { flatHeaders, type HttpClient, type PostResult } from '../src/webhooks/http';
+import type { RelayTransport } from '../src/relay/transport';
+import { RELAY_NOT_CONNECTED_CODE } from '../src/webhooks/classify';
 import { webhookRequest } from '../src/webhooks/signing';
 import type { DeliveryPlan, Outcome } from '../workflows/types';
 import { nextDelayMs, planDelivery } from './plan';
@@ -22,6 +25,8 @@ import { postSpan } from './post-span';
 export type AttemptDeps = {
   db: Db;
   http: HttpClient;
+  /** How a relay endpoint's attempts travel (`hookflow listen`); without it they fail as `relay not connected`. */
+  relay?: RelayTransport;
   config: Pick<Config, 'delivery'>;
   log: Logger;
   onAttempt?: (a: { status: 'succeeded' | 'failed'; durationMs: number; failureType?: string; latencyMs?: number }) => void;
@@ -78,7 +83,7 @@ export function createAttempt(deps: AttemptDeps) {
       return {
         kind: 'failed',
         failureType: 'SecretUnreadable',
-        reason: `the signing secret of endpoint ${target.endpointId} opens with none of the configured keys: set the key it was sealed with ` +
+        reason: `the signing secret or credential headers of endpoint ${target.endpointId} open with none of the configured keys: set the key they were sealed with ` +
           'in HOOKFLOW_ENCRYPTION_KEY or HOOKFLOW_ENCRYPTION_KEYS_OLD, then redeliver',
       };
     }
@@ -162,9 +167,13 @@ export function createAttempt(deps: AttemptDeps) {
       { id: message.id, type: message.event_type, tenantId: message.tenant_id, createdAt: message.created_at, payloadJson: message.payload },
       secrets,
     );
-    // The endpoint's own headers cannot override these (the API refuses such names too).
+    // The endpoint's own headers cannot override these (the API refuses such names too). Credentials are
+    // revealed for the POST only; the attempt records them masked.
     const headers = { ...endpoint.headers, ...signing };
-    const post = () => deps.http.post(endpoint.url, headers, body);
+    // A relay endpoint's request goes down `hookflow listen`'s connection instead; all else is the same.
+    const post = (): Promise<PostResult> => endpoint.relay
+      ? (deps.relay?.post(endpoint.id, revealHeaders(headers), body) ?? Promise.resolve({ outcome: { error: { code: RELAY_NOT_CONNECTED_CODE, message: 'relay not connected' } }, durationMs: 0, responseBody: '' }))
+      : deps.http.post(endpoint.url, revealHeaders(headers), body);
     const result = deps.tracer
       ? await postSpan(deps.tracer, { url: endpoint.url, endpointId: target.endpointId, messageId: target.messageId, attempt: number }, post)
       : await post();
@@ -194,7 +203,7 @@ export function createAttempt(deps: AttemptDeps) {
       error: verdict.outcome === 'success' ? null : verdict.reason,
       responseBody: result.responseBody,
       url: endpoint.url,
-      requestHeaders: headers,
+      requestHeaders: maskHeaders(headers),
       responseHeaders: 'headers' in result.outcome ? flatHeaders(result.outcome.headers) : null,
       next: outcome.kind === 'retry'
         ? { status: 'pending', nextAttemptAt: new Date(Date.now() + outcome.delayMs) }
@@ -235,12 +244,6 @@ export function createAttempt(deps: AttemptDeps) {
 }
 
 const SUPERSEDED: Outcome = { kind: 'failed', failureType: 'Superseded', reason: 'a newer run of this delivery owns it' };
-
-function flatHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
-  const flat: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(', ') : value;
-  return flat;
-}
 
 /** A wait inside an activity: Context's sleep ends early when the activity is cancelled; a local activity has no heartbeat to carry. */
 function sleep(ms: number): Promise<void> {

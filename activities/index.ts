@@ -7,6 +7,7 @@ import { recordRoutedPage } from '../src/db/routing';
 import { purgeMessagesBefore, type PurgeCounts } from '../src/db/retention';
 import { filterEventText } from '../src/filters/event';
 import { selectByFilter } from '../src/filters/select';
+import { FANOUT_PAGE_SIZE } from '../workflows/types';
 import type {
   DeliverInput, DeliveryPlan, FailDeliveryInput, FirstAttemptInput, FirstAttemptResult, MessageWorkflowInput, RecoverWorkflowInput,
   Outcome, RedeliverWorkflowInput, RetryInput,
@@ -14,9 +15,6 @@ import type {
 import { createAttempt, type AttemptDeps } from './attempt';
 
 export type ActivityDeps = AttemptDeps;
-
-/** Fan-out page size; see FANOUT_PAGE_SIZE in workflows/index.ts for why it is bounded. */
-const PAGE = 500;
 
 export function createActivities(deps: ActivityDeps) {
   const { db, log } = deps;
@@ -38,7 +36,7 @@ export function createActivities(deps: ActivityDeps) {
      * FIFO queues that waited for it.
      */
     async resolveEndpoints(input: MessageWorkflowInput): Promise<ResolvedPage> {
-      const page = await matchingEndpoints(db, { ...input, limit: PAGE });
+      const page = await matchingEndpoints(db, { ...input, limit: FANOUT_PAGE_SIZE });
       // The message is read only when some endpoint of the page has a filter.
       const event = page.endpoints.some((e) => e.filter !== null) ? await messageEventText(input) : '';
       const { kept, dropped, unreadable } = selectByFilter(page.endpoints, event);
@@ -106,7 +104,7 @@ export function createActivities(deps: ActivityDeps) {
     /** Version 1 only: a page of failed deliveries, marked pending again before their redelivery starts. */
     async recoverPage(input: RecoverWorkflowInput): Promise<FailedDelivery[]> {
       await turns.handOnAll(await requeueFailed(db, input));
-      const page = await failedDeliveries(db, { ...input, limit: PAGE });
+      const page = await failedDeliveries(db, { ...input, limit: FANOUT_PAGE_SIZE });
       if (page.length > 0) await resetDeliveries(db, input.endpointId, page.map((d) => d.messageId));
       return page;
     },
@@ -118,7 +116,7 @@ export function createActivities(deps: ActivityDeps) {
      */
     async failedDeliveriesPage(input: RecoverWorkflowInput): Promise<FailedDelivery[]> {
       await turns.handOnAll(await requeueFailed(db, input));
-      return failedDeliveries(db, { ...input, limit: PAGE });
+      return failedDeliveries(db, { ...input, limit: FANOUT_PAGE_SIZE });
     },
 
     /**
@@ -128,8 +126,8 @@ export function createActivities(deps: ActivityDeps) {
     async messageDeliveriesPage(input: RedeliverWorkflowInput): Promise<{ endpointIds: string[] }> {
       if (!input.afterEndpointId) await turns.handOnAll(await queuesOfMessage(db, input.messageId));
       // deliveryPage reads one row past the limit for its cursor; a full page makes the workflow continue.
-      const rows = await deliveryPage(db, { messageId: input.messageId, afterEndpointId: input.afterEndpointId, limit: PAGE, unorderedOnly: true });
-      return { endpointIds: rows.slice(0, PAGE).map((d) => d.endpoint_id) };
+      const rows = await deliveryPage(db, { messageId: input.messageId, afterEndpointId: input.afterEndpointId, limit: FANOUT_PAGE_SIZE, unorderedOnly: true });
+      return { endpointIds: rows.slice(0, FANOUT_PAGE_SIZE).map((d) => d.endpoint_id) };
     },
 
     /** Retention: one batch of the messages created before `before`, with their deliveries and attempts. */

@@ -28,11 +28,14 @@ export function planDelivery(defaults: RetryDefaults, retryScheduleMs: number[] 
       retryScheduleMs: null,
     };
   }
-  const scheduleMs = retryScheduleMs.reduce((sum, ms) => sum + ms, 0);
   const longest = Math.max(...retryScheduleMs);
+  // The API refuses a schedule that adds up to more than the expiry, so every retry it accepted fits
+  // within it, and the attempts' own time is added so that the last one still runs. A schedule stored
+  // before that check is cut at the expiry, so no delivery outlives it by more than its attempts' time
+  // (RETENTION >= RETRY_EXPIRY, and retention keeps a message while any delivery of it is pending).
+  const scheduleMs = Math.min(retryScheduleMs.reduce((sum, ms) => sum + ms, 0), defaults.expiryMs);
   return {
     startToCloseMs,
-    // The schedule decides when the delivery gives up; the expiry only bounds it from above when longer.
     scheduleToCloseMs: Math.max(defaults.expiryMs, scheduleMs + (retryScheduleMs.length + 1) * startToCloseMs),
     initialIntervalMs: retryScheduleMs[0]!,
     backoffCoefficient: 1,

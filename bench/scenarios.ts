@@ -3,7 +3,8 @@
  * answer came back, and the time each receiver saw it (reported by the receiver process). Event ids
  * are chosen here (`bench.<scenario>.<run>.<n>`), so a receipt finds its POST without asking hookflow.
  */
-import { Agent, request } from 'undici';
+import { Agent, fetch } from 'undici';
+import { Hookflow, HookflowError } from '@hookflow/client';
 import type { Client } from '@temporalio/client';
 import { createHttpClient } from '../src/webhooks/http';
 import { generateSecret, webhookRequest } from '../src/webhooks/signing';
@@ -80,21 +81,24 @@ export type Sent = { id: string; sentAt: number; ackAt: number; ok: boolean; sta
 
 export const eventId = (ctx: Ctx, tag: string, n: number) => `bench.${tag}.${ctx.runId}.${n}`;
 
-async function api(ctx: Ctx, method: 'POST' | 'GET', path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
-  const res = await request(`${ctx.stack.apiUrl}${path}`, {
-    method,
-    dispatcher: ctx.agent,
-    headers: { authorization: `Bearer ${ctx.stack.apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.body.text();
-  let parsed: unknown = text;
-  try {
-    parsed = text ? JSON.parse(text) : undefined;
-  } catch {
-    // not JSON: keep the text
+const clients = new WeakMap<Ctx, Hookflow>();
+
+/**
+ * The API through @hookflow/client, on the run's keep-alive undici Agent. No retries: a 429 or 503 is a
+ * refusal the figures count, not something to hide.
+ */
+function hookflow(ctx: Ctx): Hookflow {
+  let client = clients.get(ctx);
+  if (!client) {
+    client = new Hookflow(ctx.stack.apiUrl, ctx.stack.apiKey, {
+      retries: 0,
+      // undici's fetch takes its own Request class only: the request is handed over as its parts.
+      fetch: async (req) =>
+        (await fetch(req.url, { method: req.method, headers: [...req.headers], body: req.body ? await req.text() : undefined, dispatcher: ctx.agent })),
+    });
+    clients.set(ctx, client);
   }
-  return { status: res.statusCode, body: parsed };
+  return client;
 }
 
 /**
@@ -102,20 +106,19 @@ async function api(ctx: Ctx, method: 'POST' | 'GET', path: string, body?: unknow
  * each POST /endpoints; created once per group.
  */
 export async function endpointGroup(
-  ctx: Ctx, group: string, tenants: number, perTenant: number, filterOf?: (n: number) => unknown, fields: Record<string, unknown> = {},
+  ctx: Ctx, group: string, tenants: number, perTenant: number, filterOf?: (n: number) => Record<string, unknown>, fields: Record<string, unknown> = {},
 ): Promise<string[]> {
   const existing = ctx.tenants.get(group);
   if (existing) return existing;
   const ids = Array.from({ length: tenants }, (_, t) => `bench-${ctx.runId}-${group}-${t}`);
   await inPool(tenants * perTenant, Math.min(ctx.opts.concurrency, 32), async (n) => {
-    const res = await api(ctx, 'POST', '/endpoints', {
-      tenantId: ids[n % tenants],
+    await hookflow(ctx).endpoints.create({
+      tenantId: ids[n % tenants]!,
       url: ctx.receivers.url(group, n),
       description: `bench ${group} ${n}`,
       ...(filterOf ? { filter: filterOf(n) } : {}),
       ...fields,
     });
-    if (res.status !== 201) throw new Error(`POST /endpoints answered ${res.status}: ${JSON.stringify(res.body)}`);
   });
   ctx.tenants.set(group, ids);
   return ids;
@@ -125,10 +128,12 @@ export async function postEvent(ctx: Ctx, tag: string, n: number, tenantId: stri
   const id = eventId(ctx, tag, n);
   const sentAt = Date.now();
   try {
-    const res = await api(ctx, 'POST', '/events', { id, tenantId, type: 'bench.ping', payload: { n, sentAt } });
-    return { id, sentAt, ackAt: Date.now(), ok: res.status === 202, status: String(res.status) };
+    await hookflow(ctx).events.send({ id, tenantId, type: 'bench.ping', payload: { n, sentAt } });
+    return { id, sentAt, ackAt: Date.now(), ok: true, status: '202' };
   } catch (err) {
-    return { id, sentAt, ackAt: Date.now(), ok: false, status: (err as { code?: string }).code ?? 'error' };
+    if (err instanceof HookflowError) return { id, sentAt, ackAt: Date.now(), ok: false, status: String(err.status) };
+    const cause = (err as { cause?: { code?: string; cause?: { code?: string } } }).cause;
+    return { id, sentAt, ackAt: Date.now(), ok: false, status: cause?.code ?? cause?.cause?.code ?? 'error' };
   }
 }
 

@@ -256,6 +256,11 @@ const envSchema = z.object({
   RETENTION_INTERVAL: duration('RETENTION_INTERVAL', '1h', 'run the purge without pause'),
   PUBLIC_URL: publicUrl,
   PORTAL_FRAME_ANCESTORS: frameAncestors,
+  // What one portal session may do (src/api/portal-limits.ts); 0 = no limit.
+  PORTAL_TEST_SENDS_PER_MINUTE: integer('PORTAL_TEST_SENDS_PER_MINUTE', 10, 0, 1_000_000),
+  PORTAL_RECOVERIES_PER_MINUTE: integer('PORTAL_RECOVERIES_PER_MINUTE', 5, 0, 1_000_000),
+  PORTAL_WRITES_PER_MINUTE: integer('PORTAL_WRITES_PER_MINUTE', 60, 0, 1_000_000),
+  PORTAL_MAX_ENDPOINTS: integer('PORTAL_MAX_ENDPOINTS', 100, 0, 1_000_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   // Tracing: on when the endpoint is set; the exporter reads the endpoint and the other OTEL_* itself.
   OTEL_EXPORTER_OTLP_ENDPOINT: optionalText.transform((text, ctx) => {
@@ -366,6 +371,11 @@ export type Config = {
     publicUrl: string | undefined;
     /** CSP `frame-ancestors` sources of the portal page. */
     frameAncestors: string;
+    /**
+     * Per portal session, per minute: test sends, recoveries, and every other write; and how many endpoints
+     * created through sessions a tenant may have. 0 = no limit. Shared by every API process (Postgres).
+     */
+    limits: PortalLimits;
   };
   logLevel: string;
   /** OpenTelemetry tracing (src/observability/tracing.ts): off without an endpoint. */
@@ -394,6 +404,8 @@ export type TemporalTls = {
 };
 
 export type { PostgresTls };
+
+export type PortalLimits = { testSendsPerMinute: number; recoveriesPerMinute: number; writesPerMinute: number; endpointsPerTenant: number };
 
 const MAX_RETENTION_MS = 36_500 * 86_400_000;
 
@@ -492,6 +504,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     portal: {
       publicUrl: e.PUBLIC_URL,
       frameAncestors: e.PORTAL_FRAME_ANCESTORS,
+      limits: {
+        testSendsPerMinute: e.PORTAL_TEST_SENDS_PER_MINUTE,
+        recoveriesPerMinute: e.PORTAL_RECOVERIES_PER_MINUTE,
+        writesPerMinute: e.PORTAL_WRITES_PER_MINUTE,
+        endpointsPerTenant: e.PORTAL_MAX_ENDPOINTS,
+      },
     },
     logLevel: e.LOG_LEVEL,
     tracing: { endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT, protocol: protocol as Config['tracing']['protocol'] },

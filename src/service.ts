@@ -5,12 +5,13 @@ import { Client, Connection } from '@temporalio/client';
 import type { WorkflowBundleOption } from '@temporalio/worker';
 import { createApp } from './api/app';
 import { ConfigError, type Config } from './config';
-import { useSecretBox } from './db/endpoints';
-import { createPool, migrate } from './db/pool';
+import { sealPlaintextHeaders, useSecretBox } from './db/endpoints';
+import { createPool, migrate, type Db } from './db/pool';
 import { startEmbeddedPostgres, startEmbeddedTemporal } from './embedded';
 import type { Logger } from './observability/logger';
 import { createMetrics } from './observability/metrics';
 import { createSecretBox } from './secrets/secret-box';
+import { startRelayHub } from './relay/hub';
 import { drainableRetries, temporalConnectionOptions, temporalTlsRefusal } from './temporal/connection';
 import { ensureRetentionSchedule } from './temporal/retention-schedule';
 import { startReconciler } from './temporal/reconciler';
@@ -96,6 +97,7 @@ export async function startService(config: Config, o: ServiceOptions): Promise<S
     stops.push(() => db.end());
     // Signing secrets are sealed and opened in src/db/endpoints.ts with HOOKFLOW_ENCRYPTION_KEY(S_OLD).
     useSecretBox(db, createSecretBox({ current: config.encryption.key, old: config.encryption.oldKeys }));
+    if (config.encryption.key) await sealCredentialHeaders(db, log);
     const metrics = createMetrics();
 
     if (o.roles.includes('worker')) {
@@ -134,6 +136,9 @@ export async function startService(config: Config, o: ServiceOptions): Promise<S
       });
       answerParserErrors(server);
       stops.push(() => closeServer(server));
+      // `hookflow listen`'s WebSockets: closed before the server, whose close would wait for them.
+      const relayHub = await startRelayHub({ server, db, config, log });
+      stops.push(() => relayHub.close());
       apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       log.info({ url: apiUrl }, 'API listening');
     }
@@ -168,4 +173,14 @@ function closeServer(server: Server): Promise<void> {
     server.closeIdleConnections();
     setTimeout(() => server.closeAllConnections(), 2_000).unref();
   });
+}
+
+/**
+ * Credential headers still in plaintext (moved apart by migration 0008, or stored before the key was set)
+ * are sealed at start rather than at their endpoint's next write; with none, the partial index reads nothing.
+ */
+async function sealCredentialHeaders(db: Db, log: Logger): Promise<void> {
+  const { resealed, unreadable } = await sealPlaintextHeaders(db);
+  if (resealed > 0) log.info({ endpoints: resealed }, 'credential headers stored in plaintext are now encrypted');
+  if (unreadable.length > 0) log.warn({ endpointIds: unreadable }, 'these endpoints have secrets sealed with a key that is not configured');
 }

@@ -21,6 +21,7 @@ import type { PurgeCounts } from '../src/db/retention';
 import {
   deliverySearchAttributes, deliveryWorkflowId, fanoutWorkflowId, messageSearchAttributes, redeliverySliceWorkflowId,
 } from './ids';
+import { FANOUT_PAGE_SIZE } from './types';
 import type {
   DeliveryPlan, DeliveryWorkflowInput, FanoutWorkflowInput, FirstAttemptResult, MessageWorkflowInput, RecoverWorkflowInput,
   RedeliverWorkflowInput, RunClaim,
@@ -33,12 +34,6 @@ import type {
  * began under version 1 replay the version-1 code below, unchanged (test/histories/ holds their histories).
  */
 const V2 = 'hookflow-v2';
-
-/**
- * Endpoints fanned out per run. Each child costs the parent ~3 history events, so a page of 500 stays far
- * below Temporal's 2,000 pending children and 51,200 events; larger fan-outs continue as new per page.
- */
-export const FANOUT_PAGE_SIZE = 500;
 
 /** A rate-limited delivery whose slot is further off than this sleeps on a workflow timer first. */
 const SLOT_TIMER_THRESHOLD_MS = 4_000;

@@ -1,5 +1,13 @@
 /** What the workflows and the activities exchange. Plain data: it is recorded in workflow history. */
 
+/**
+ * Rows per page of a fan-out, a recovery and a redelivery to all: the activity reads at most this many, and
+ * the workflow continues as new when a page is this full, so the two must agree or paging silently stops.
+ * Each child costs the parent ~3 history events, so a page of 500 stays far below Temporal's 2,000 pending
+ * children and 51,200 events. A plain constant, so workflow code may import it (it is bundled and replayed).
+ */
+export const FANOUT_PAGE_SIZE = 500;
+
 export type MessageWorkflowInput = {
   messageId: string;
   tenantId: string;

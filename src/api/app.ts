@@ -17,6 +17,7 @@ import { healthRoutes } from './health';
 import { openApiDocument } from './openapi';
 import { keepRawBody } from './payload';
 import { PORTAL_PATH, defaultPortalDir, portalFiles, portalPageRoutes } from './portal-page';
+import { portalWriteLimits } from './portal-limits';
 import { portalSessionRoutes } from './portal-sessions';
 import { requestLogger } from './request-log';
 import { requestSpans } from './request-span';
@@ -38,7 +39,7 @@ export function createApp(deps: ApiDeps): { app: Express; routes: Routes } {
 
   const publicRouter = express.Router();
   const privateRouter = express.Router();
-  const routes = new Routes(publicRouter, privateRouter, deps.db);
+  const routes = new Routes(publicRouter, privateRouter, deps.db, portalWriteLimits(deps.db, deps.config.portal.limits));
   healthRoutes(routes, deps);
   docsRoutes(routes);
   publicRouter.use(DOCS_ASSETS, docsAssets());

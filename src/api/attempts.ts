@@ -2,6 +2,7 @@ import { z } from './zod';
 import { getAttempt, listAttempts, type AttemptRow } from '../db/attempts';
 import { getEndpoint } from '../db/endpoints';
 import { getMessage, getMessageForDelivery } from '../db/messages';
+import { maskHeaders } from '../webhooks/endpoint-headers';
 import { webhookRequest } from '../webhooks/signing';
 import type { ApiDeps } from './deps';
 import { IdParams, List, Paging, TimeWindow, Timestamp, afterSeq } from './common';
@@ -29,7 +30,7 @@ const HeaderMap = z.record(z.string(), z.string()).nullable();
 const AttemptDetail = Attempt.extend({
   request: z.object({
     url: z.string().nullable().openapi({ description: 'Null for attempts recorded before hookflow kept it.' }),
-    headers: HeaderMap.openapi({ description: 'As sent, signatures included; null for attempts recorded before hookflow kept them.' }),
+    headers: HeaderMap.openapi({ description: 'As sent, signatures included, credentials as "********"; null for attempts recorded before hookflow kept them.' }),
     body: z.string().openapi({ description: 'The envelope as sent: the same bytes on every attempt of a message.' }),
   }),
   response: z.object({
@@ -107,7 +108,8 @@ export function attemptRoutes(routes: Routes, { db }: ApiDeps): void {
         status: 200,
         body: {
           ...attemptJson(attempt),
-          request: { url: attempt.url, headers: attempt.request_headers, body },
+          // Recorded masked (since migration 0008 also those recorded before); masked again here, by construction.
+          request: { url: attempt.url, headers: attempt.request_headers && maskHeaders(attempt.request_headers), body },
           response: { statusCode: attempt.status_code, headers: attempt.response_headers, body: attempt.response_body },
         },
       };

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { RequestHandler, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { activePortalSession, type PortalTheme } from '../db/portal-sessions';
 import type { Db } from '../db/pool';
 import { ApiError } from './errors';
@@ -32,34 +32,59 @@ export function principalOf(res: Response): Principal {
   return principal;
 }
 
+/**
+ * The bearer token of a request and which operator key it is (its index in API_KEYS, else -1). Every key
+ * is compared, in constant time, against the token's hash: neither the key's length nor the position of
+ * the first wrong byte shows in the timing. Public routes that say more to an operator use it too.
+ */
+export function operatorKeyOf(keys: string[]): (req: Request) => { given: string; digest: Buffer; keyIndex: number } {
+  const keyOf = bearerKeyOf(keys);
+  return (req) => keyOf(req.get('authorization'));
+}
+
+/** The same, from the value of an Authorization header. */
+function bearerKeyOf(keys: string[]): (authorization: string | undefined) => { given: string; digest: Buffer; keyIndex: number } {
+  const digests = keys.map((key) => createHash('sha256').update(key).digest());
+  return (authorization) => {
+    const match = /^Bearer (.+)$/i.exec(authorization ?? '');
+    const given = match?.[1]?.trim() ?? '';
+    const digest = createHash('sha256').update(given).digest();
+    let keyIndex = -1;
+    digests.forEach((candidate, index) => {
+      if (timingSafeEqual(candidate, digest)) keyIndex = index;
+    });
+    return { given, digest, keyIndex: match ? keyIndex : -1 };
+  };
+}
+
 const UNAUTHORIZED = 'Send a valid API key or an unexpired portal token as "Authorization: Bearer <key>".';
 
 /**
- * Operator keys are compared in constant time: each key is hashed first, so neither the key's length nor
- * the position of the first wrong byte shows in the timing. A portal token is looked up by its hash, so
- * expiry and revocation count from the next request on.
+ * An operator key (compared in constant time, operatorKeyOf), else a portal token, looked up by its hash,
+ * so expiry and revocation count from the next request on.
  */
 export function authenticate(keys: string[], db: Db): RequestHandler {
-  const digests = keys.map((key) => createHash('sha256').update(key).digest());
+  const identify = identifier(keys, db);
   return (req, res, next) => {
-    const match = /^Bearer (.+)$/i.exec(req.get('authorization') ?? '');
-    const given = match?.[1]?.trim() ?? '';
-    const digest = createHash('sha256').update(given).digest();
-    let matched = -1;
-    digests.forEach((candidate, index) => {
-      if (timingSafeEqual(candidate, digest)) matched = index;
-    });
-    if (match && matched >= 0) {
-      res.locals.principal = { kind: 'operator', keyIndex: matched } satisfies Principal;
-      return next();
-    }
-    if (!PORTAL_TOKEN.test(given)) return next(new ApiError(401, 'unauthorized', UNAUTHORIZED));
-    activePortalSession(db, digest).then((session) => {
-      if (!session) return next(new ApiError(401, 'unauthorized', 'The portal session has expired or was revoked; open the portal again from your platform.'));
-      res.locals.principal = {
-        kind: 'tenant', tenantId: session.tenant_id, readOnly: session.read_only, sessionId: session.id, expiresAt: session.expires_at, theme: session.theme,
-      } satisfies Principal;
+    identify(req.get('authorization')).then((principal) => {
+      res.locals.principal = principal;
       next();
     }, next);
+  };
+}
+
+/**
+ * Who an Authorization header names, or a 401 ApiError. Also used where no Express route runs: the relay's
+ * WebSocket (src/relay/hub.ts) is authenticated, and a portal session's connection re-checked, with it.
+ */
+export function identifier(keys: string[], db: Db): (authorization: string | undefined) => Promise<Principal> {
+  const keyOf = bearerKeyOf(keys);
+  return async (authorization) => {
+    const { given, digest, keyIndex } = keyOf(authorization);
+    if (keyIndex >= 0) return { kind: 'operator', keyIndex };
+    if (!PORTAL_TOKEN.test(given)) throw new ApiError(401, 'unauthorized', UNAUTHORIZED);
+    const session = await activePortalSession(db, digest);
+    if (!session) throw new ApiError(401, 'unauthorized', 'The portal session has expired or was revoked; open the portal again from your platform.');
+    return { kind: 'tenant', tenantId: session.tenant_id, readOnly: session.read_only, sessionId: session.id, expiresAt: session.expires_at, theme: session.theme };
   };
 }

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowIdReusePolicy } from '@temporalio/client';
 import { z } from './zod';
 import {
-  deleteEndpoint, getEndpoint, insertEndpoint, listEndpoints, rotateSecret, updateEndpoint, type EndpointChanges, type EndpointRow,
+  deleteEndpoint, getEndpoint, insertEndpoint, insertPortalEndpoint, listEndpoints, rotateSecret, updateEndpoint, type EndpointChanges,
+  type EndpointRow, type NewEndpoint,
 } from '../db/endpoints';
 import { countFailedDeliveries, createDeliveries, insertMessage, markWorkflowStarted } from '../db/messages';
 import { dropQueuesOf } from '../db/queues';
@@ -14,32 +15,44 @@ import { newId } from '../lib/ids';
 import { JsonText } from '../lib/json-text';
 import { generateSecret, isValidSecret } from '../webhooks/signing';
 import { ipLiteral, isPublicAddress } from '../webhooks/address-guard';
+import { MASK, isSensitiveHeader, maskHeaders, reservedHeader, revealHeaders, type EndpointHeaders } from '../webhooks/endpoint-headers';
 import { SEARCH_ATTRIBUTES, deliverySearchAttributes, deliveryWorkflowId, recoverWorkflowId } from '../../workflows/ids';
+import { noticeRelayDeleted } from '../db/relay';
+import { RELAY_PATH } from '../relay/protocol';
 import type { ApiDeps } from './deps';
 import {
   Channels, Duration, EventTypeName, IdParams, Instant, JsonObject, List, MAX_JSON_DEPTH, Paging, TenantId, Text, Timestamp,
   afterSeq, byteLength, jsonDepth, payloadTooLarge,
 } from './common';
-import { notFound, validationFailed } from './errors';
+import { notFound, rateLimited, validationFailed } from './errors';
 import { FilterBody, readFilter } from './filters';
 import type { Routes } from './route';
 
 /** Standard Webhooks: the previous secret keeps signing for 24 h after a rotation. */
 export const ROTATION_GRACE_MS = 24 * 3_600_000;
 
-// Headers hookflow sets itself cannot be overridden by an endpoint's own; hop-by-hop headers (and
-// Expect) are the connection's business, and undici refuses some of them, which would fail every attempt.
-const RESERVED_HEADERS = new Set([
-  'content-type', 'content-length', 'host', 'user-agent', 'webhook-id', 'webhook-timestamp', 'webhook-signature',
-  'connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect',
-]);
 const HeaderName = z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$/, 'must be an HTTP header name');
 // RFC 9110 field-value characters, the set undici sends; anything else would fail every attempt.
 const HeaderValue = z.string().max(4096).regex(/^[\t\x20-\x7e\x80-\xff]*$/, 'must be printable ASCII or Latin-1: no CR, LF, NUL or other control characters');
 const Headers = z
   .record(HeaderName, HeaderValue)
-  .refine((h) => Object.keys(h).length <= 32, 'at most 32 headers')
-  .refine((h) => Object.keys(h).every((name) => !RESERVED_HEADERS.has(name.toLowerCase())), 'must not set content-type, user-agent, webhook-* or hop-by-hop headers');
+  .superRefine((headers, ctx) => {
+    const names = Object.keys(headers);
+    if (names.length > 32) ctx.addIssue({ code: 'custom', message: 'at most 32 headers' });
+    const seen = new Set<string>();
+    for (const name of names) {
+      const reserved = reservedHeader(name);
+      if (reserved) ctx.addIssue({ code: 'custom', path: [name], message: `must not be set: ${reserved}` });
+      // One header, one value: HTTP names ignore case, and a masked value is matched by name.
+      if (seen.has(name.toLowerCase())) ctx.addIssue({ code: 'custom', path: [name], message: 'is already given in another case' });
+      seen.add(name.toLowerCase());
+    }
+  })
+  .openapi({
+    description: 'At most 32. Not host, content-length, content-type, user-agent, webhook-* or hop-by-hop headers. Credentials (authorization, ' +
+      `proxy-authorization, cookie, or a name containing token, secret, key, auth or password) are stored encrypted and shown as "${MASK}"; ` +
+      `a PATCH that sends "${MASK}" keeps the stored value.`,
+  });
 
 const Url = Text
   .max(2048)
@@ -74,7 +87,7 @@ const EndpointFields = {
 const EndpointCreate = z
   .object({
     tenantId: TenantId,
-    url: EndpointFields.url,
+    url: EndpointFields.url.optional().openapi({ description: 'Required, unless relay: a relay endpoint\'s url is <PUBLIC_URL>/relay/<id>.' }),
     description: EndpointFields.description.optional(),
     eventTypes: EndpointFields.eventTypes.optional(),
     channels: EndpointFields.channels.optional(),
@@ -86,8 +99,13 @@ const EndpointCreate = z
     metadata: EndpointFields.metadata.optional(),
     filter: EndpointFields.filter.optional(),
     ordering: EndpointFields.ordering.optional(),
+    relay: z.boolean().optional().openapi({ description: '`hookflow listen`\'s endpoint: deliveries travel down its connection to a local URL (docs/relay.md).' }),
   })
-  .strict();
+  .strict()
+  .superRefine((e, ctx) => {
+    if (!e.relay && e.url === undefined) ctx.addIssue({ code: 'custom', path: ['url'], message: 'Required' });
+    if (e.relay && e.url !== undefined) ctx.addIssue({ code: 'custom', path: ['url'], message: "must be absent: a relay endpoint's url is <PUBLIC_URL>/relay/<id>" });
+  });
 
 const EndpointPatch = z.object(EndpointFields).partial().strict();
 
@@ -99,12 +117,13 @@ const Endpoint = z
     description: z.string(),
     eventTypes: z.array(z.string()),
     channels: z.array(z.string()),
-    headers: z.record(z.string(), z.string()),
+    headers: z.record(z.string(), z.string()).openapi({ description: `Credential headers' values show as "${MASK}".` }),
     disabled: z.boolean(),
     disabledReason: z.string().nullable(),
     rateLimitPerSecond: z.number().int().nullable(),
     retrySchedule: z.array(z.string()).nullable(),
     metadata: z.record(z.string(), z.unknown()),
+    relay: z.boolean(),
     filter: FilterBody.nullable().openapi({ description: 'Returned as written: numbers keep their digits.' }),
     ordering: z.enum(['unordered', 'fifo']),
     createdAt: Timestamp,
@@ -131,12 +150,13 @@ function endpointJson(e: EndpointRow) {
     description: e.description,
     eventTypes: e.event_types,
     channels: e.channels,
-    headers: e.headers,
+    headers: maskHeaders(e.headers),
     disabled: e.disabled,
     disabledReason: e.disabled_reason,
     rateLimitPerSecond: e.rate_limit_per_second,
     retrySchedule: e.retry_schedule_ms?.map(formatDuration) ?? null,
     metadata: e.metadata,
+    relay: e.relay,
     filter: e.filter === null ? null : new JsonText(e.filter),
     ordering: e.ordering,
     createdAt: e.created_at.toISOString(),
@@ -162,6 +182,41 @@ export function endpointRoutes(routes: Routes, deps: ApiDeps): void {
     }
   }
 
+  /**
+   * A delivery gives up at RETRY_EXPIRY, counted from its first attempt, so a schedule that adds up to more
+   * would promise retries that never run, and hold the delivery (and its message, past RETENTION) open.
+   */
+  function checkRetrySchedule(retrySchedule: string[] | null | undefined): number[] | null | undefined {
+    if (!retrySchedule) return retrySchedule;
+    const scheduleMs = retrySchedule.map((d) => parseDuration(d)!);
+    const totalMs = scheduleMs.reduce((sum, ms) => sum + ms, 0);
+    if (totalMs > config.delivery.expiryMs) {
+      throw validationFailed('The retry schedule is longer than a delivery may retry.', [
+        { path: 'body.retrySchedule', message: `adds up to ${formatDuration(totalMs)}, more than RETRY_EXPIRY (${formatDuration(config.delivery.expiryMs)}), after which a delivery has failed` },
+      ]);
+    }
+    return scheduleMs;
+  }
+
+  /**
+   * The headers to store: a sensitive header sent as the mask keeps the value stored under that name (in
+   * any case), which is how a client that read the endpoint sends its headers back unchanged. A mask with
+   * nothing stored behind it is refused rather than delivered as eight asterisks.
+   */
+  function unmaskHeaders(headers: Record<string, string> | undefined, stored: EndpointHeaders): Record<string, string> | undefined {
+    if (headers === undefined) return undefined;
+    const current = new Map(Object.entries(revealHeaders(stored)).map(([name, value]) => [name.toLowerCase(), value] as const));
+    const problems: { path: string; message: string }[] = [];
+    const kept = Object.entries(headers).map(([name, value]) => {
+      if (value !== MASK || !isSensitiveHeader(name)) return [name, value] as const;
+      const previous = current.get(name.toLowerCase());
+      if (previous === undefined) problems.push({ path: `body.headers.${name}`, message: `is "${MASK}", which keeps a stored value, but none is stored under this name: send the value itself` });
+      return [name, previous ?? value] as const;
+    });
+    if (problems.length > 0) throw validationFailed('A header asks to keep a value that is not stored.', problems);
+    return Object.fromEntries(kept);
+  }
+
   async function load(id: string): Promise<EndpointRow> {
     const endpoint = await getEndpoint(db, id);
     if (!endpoint) throw notFound('endpoint');
@@ -176,25 +231,34 @@ export function endpointRoutes(routes: Routes, deps: ApiDeps): void {
     summary: 'Create an endpoint (a secret is generated when none is given)',
     body: EndpointCreate,
     responses: { 201: { description: 'The endpoint, without its secret.', schema: Endpoint } },
-    handler: async ({ body, req }) => {
+    handler: async ({ body, req, principal }) => {
       checkReachable(body.url);
-      const filterJson = body.filter ? readFilter(req).text : null;
-      const endpoint = await insertEndpoint(db, {
-        id: newId('ep'),
+      const retryScheduleMs = checkRetrySchedule(body.retrySchedule);
+      const id = newId('ep');
+      const fields: NewEndpoint = {
+        id,
         tenantId: body.tenantId,
-        url: body.url,
+        url: body.relay ? `${config.portal.publicUrl ?? `http://127.0.0.1:${req.socket.localPort}`}${RELAY_PATH}${id}` : body.url!,
+        relay: body.relay ?? false,
         description: body.description ?? '',
         eventTypes: body.eventTypes ?? [],
         channels: body.channels ?? [],
         secret: body.secret ?? generateSecret(),
-        headers: body.headers ?? {},
+        headers: unmaskHeaders(body.headers, {}) ?? {},
         disabled: body.disabled ?? false,
         rateLimitPerSecond: body.rateLimitPerSecond ?? null,
-        retryScheduleMs: body.retrySchedule?.map((d) => parseDuration(d)!) ?? null,
+        retryScheduleMs: retryScheduleMs ?? null,
         metadata: body.metadata ?? {},
-        filterJson,
+        filterJson: body.filter ? readFilter(req).text : null,
         ordering: body.ordering ?? 'unordered',
-      });
+      };
+      if (principal.kind === 'operator') return { status: 201, body: endpointJson(await insertEndpoint(db, fields)) };
+      // A portal session's endpoints are bounded per tenant: each is a URL that test sends and recoveries POST to.
+      const maxPerTenant = config.portal.limits.endpointsPerTenant;
+      const endpoint = await insertPortalEndpoint(db, fields, { sessionId: principal.sessionId, maxPerTenant });
+      if (!endpoint) {
+        throw rateLimited(`This tenant has ${maxPerTenant} endpoints created through the portal, the most it may (PORTAL_MAX_ENDPOINTS): delete one to add another.`, 60_000);
+      }
       return { status: 201, body: endpointJson(endpoint) };
     },
   });
@@ -235,13 +299,21 @@ export function endpointRoutes(routes: Routes, deps: ApiDeps): void {
     responses: { 200: { description: 'The endpoint.', schema: Endpoint }, 404: { description: 'No such endpoint.' } },
     handler: async ({ params, body, req }) => {
       checkReachable(body.url);
+      if (body.url !== undefined) {
+        // The portal's form sends the url back unchanged; only a different one is refused.
+        const current = await load(params.id);
+        if (current.relay && body.url !== current.url) {
+          throw validationFailed("A relay endpoint's url is its relay address.", [{ path: 'body.url', message: 'cannot be changed on a relay endpoint' }]);
+        }
+      }
       const { retrySchedule, filter, ...rest } = body;
       const changes: EndpointChanges = {
         ...rest,
-        retryScheduleMs: retrySchedule === undefined ? undefined : (retrySchedule?.map((d) => parseDuration(d)!) ?? null),
+        retryScheduleMs: checkRetrySchedule(retrySchedule),
         // `null` removes the filter; a new one applies to messages resolved after this answer.
         filterJson: filter === undefined ? undefined : filter === null ? null : readFilter(req).text,
       };
+      if (body.headers !== undefined) changes.headers = unmaskHeaders(body.headers, (await load(params.id)).headers);
       const endpoint = await updateEndpoint(db, params.id, changes);
       if (!endpoint) throw notFound('endpoint');
       if (body.disabled === false) await turns.resumeEndpoint(endpoint.id, RESUME_AT_ONCE);
@@ -259,6 +331,7 @@ export function endpointRoutes(routes: Routes, deps: ApiDeps): void {
     responses: { 204: { description: 'Deleted.' }, 404: { description: 'No such endpoint.' } },
     handler: async ({ params }) => {
       if (!(await deleteEndpoint(db, params.id))) throw notFound('endpoint');
+      await noticeRelayDeleted(db, params.id);
       // Deliveries waiting in its FIFO queues have no run to end them: they fail now.
       await dropQueuesOf(db, params.id);
       return { status: 204 };
@@ -297,7 +370,7 @@ export function endpointRoutes(routes: Routes, deps: ApiDeps): void {
     method: 'post',
     path: '/endpoints/:id/test',
     tag: 'Endpoints',
-    tenant: { access: 'write', scope: 'endpoint' },
+    tenant: { access: 'write', scope: 'endpoint', limit: 'test-send' },
     summary: 'Send a signed test event to this endpoint only, through the normal delivery workflow',
     params: IdParams,
     body: TestSend,
@@ -328,7 +401,7 @@ export function endpointRoutes(routes: Routes, deps: ApiDeps): void {
     method: 'post',
     path: '/endpoints/:id/recover',
     tag: 'Endpoints',
-    tenant: { access: 'write', scope: 'endpoint' },
+    tenant: { access: 'write', scope: 'endpoint', limit: 'recovery' },
     summary: 'Redeliver every message whose delivery to this endpoint failed in the window, through a recovery workflow',
     params: IdParams,
     body: Recover,

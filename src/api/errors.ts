@@ -26,6 +26,12 @@ export const conflict = (message: string) => new ApiError(409, 'conflict', messa
 export const validationFailed = (message: string, details: { path: string; message: string }[]) =>
   new ApiError(422, 'validation_failed', message, details);
 
+/** 429 rate_limited, saying when to try again (Retry-After, in whole seconds, at least 1). */
+export function rateLimited(sentence: string, waitMs: number): ApiError {
+  const retryAfter = String(Math.max(1, Math.ceil(waitMs / 1000)));
+  return new ApiError(429, 'rate_limited', `${sentence} Retry after ${retryAfter} s.`, undefined, { 'retry-after': retryAfter });
+}
+
 export function fromZod(error: ZodError, where: 'body' | 'query' | 'params'): ApiError {
   const details = error.issues.map((issue) => ({
     path: [where, ...issue.path.map(String)].join('.'),

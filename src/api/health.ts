@@ -2,10 +2,16 @@ import { z } from './zod';
 import { openApiDocument } from './openapi';
 import { explainPostgresRefusal } from '../db/connection';
 import { temporalTlsRefusal } from '../temporal/connection';
+import { operatorKeyOf } from './auth';
 import type { ApiDeps } from './deps';
 import type { Routes } from './route';
 
-const Status = z.object({ status: z.string(), checks: z.record(z.string(), z.string()).optional() }).openapi('Status');
+const Status = z
+  .object({
+    status: z.string(),
+    checks: z.record(z.string(), z.string()).optional().openapi({ description: 'Only with an operator key: `ok`, or why a part does not answer.' }),
+  })
+  .openapi('Status');
 
 export function healthRoutes(routes: Routes, { db, temporal, metrics, config }: ApiDeps): void {
   routes.add({
@@ -18,22 +24,28 @@ export function healthRoutes(routes: Routes, { db, temporal, metrics, config }: 
     handler: () => ({ status: 200, body: { status: 'ok' } }),
   });
 
+  // Public, so a load balancer can probe it; what failed and why (addresses, error text) is the operator's.
+  const operatorKey = operatorKeyOf(config.apiKeys);
   routes.add({
     method: 'get',
     path: '/readyz',
     tag: 'Health',
     public: true,
-    summary: 'Readiness: 200 when Postgres and Temporal answer, else 503',
-    responses: { 200: { description: 'Ready.', schema: Status }, 503: { description: 'Postgres or Temporal does not answer.', schema: Status } },
-    handler: async () => {
+    summary: 'Readiness: 200 when Postgres and Temporal answer, else 503; with an operator key, each check and its error',
+    responses: {
+      200: { description: 'Ready.', schema: Status },
+      503: { description: 'Postgres or Temporal does not answer; `checks` says which and why, to an operator key only.', schema: Status },
+    },
+    handler: async ({ req }) => {
       const deadline = 2_000;
       const [postgres, temporalCheck] = await Promise.all([
         withTimeout(db.query('SELECT 1'), deadline, (err) => (config.databaseUrl ? explainPostgresRefusal(err, config.databaseUrl) : undefined)),
         withTimeout(temporal.connection.withDeadline(Date.now() + deadline, () => temporal.workflowService.getSystemInfo({})), deadline),
       ]);
-      const checks = { postgres, temporal: await explainTemporal(temporalCheck) };
       const ok = postgres === 'ok' && temporalCheck === 'ok';
-      return { status: ok ? 200 : 503, body: { status: ok ? 'ready' : 'unavailable', checks } };
+      const status = ok ? 'ready' : 'unavailable';
+      const body = operatorKey(req).keyIndex >= 0 ? { status, checks: { postgres, temporal: await explainTemporal(temporalCheck) } } : { status };
+      return { status: ok ? 200 : 503, body };
     },
   });
 

@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { principalOf } from './auth';
-import { ApiError } from './errors';
+import { rateLimited } from './errors';
 
 /**
  * INGEST_RATE_LIMIT requests per second per API key or portal session, per API process (with N replicas
@@ -18,8 +18,7 @@ export function rateLimitPerKey(perSecond: number): RequestHandler {
       () => next(),
       (rejection: unknown) => {
         const waitMs = rejection instanceof RateLimiterRes ? rejection.msBeforeNext : 1000;
-        const retryAfter = String(Math.max(1, Math.ceil(waitMs / 1000)));
-        next(new ApiError(429, 'rate_limited', `More than ${perSecond} requests per second with this key; retry after ${retryAfter} s.`, undefined, { 'retry-after': retryAfter }));
+        next(rateLimited(`More than ${perSecond} requests per second with this key.`, waitMs));
       },
     );
   };

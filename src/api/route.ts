@@ -6,6 +6,7 @@ import { principalOf, type Principal } from './auth';
 import { ApiError, fromZod } from './errors';
 import { stringifyJson } from '../lib/json-text';
 
+import type { PortalWriteLimits } from './portal-limits';
 import { checkTenantField, forbidden, tenantOwnership, withOwnTenant, type TenantAccess } from './tenant-scope';
 
 /**
@@ -62,6 +63,7 @@ export class Routes {
     private readonly publicRouter: Router,
     private readonly privateRouter: Router,
     db: Db,
+    private readonly portalLimits: PortalWriteLimits,
   ) {
     this.registry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
     this.owned = tenantOwnership(db);
@@ -97,6 +99,8 @@ export class Routes {
         // No body at all is an empty object; a JSON `null` body is a value, and refused like any non-object.
         const body = spec.body ? parse(spec.body, rawBody === undefined ? {} : rawBody, 'body') : undefined;
         const query = spec.query ? parse(spec.query, rawQuery, 'query') : undefined;
+        // Counted once the request is known to be valid and the tenant's, and before anything is done.
+        if (principal?.kind === 'tenant' && spec.method !== 'get') await this.portalLimits.consume(principal.sessionId, spec.tenant!.limit ?? 'write');
         const reply = await spec.handler({ body, query, params, principal, req, res } as never);
         if (res.headersSent) return;
         if (reply.headers) res.set(reply.headers);

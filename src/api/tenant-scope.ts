@@ -1,5 +1,6 @@
 import type { Db } from '../db/pool';
 import { ApiError } from './errors';
+import type { PortalWrite } from './portal-limits';
 
 /**
  * What a portal token (one tenant) may do on a route, declared by the route itself (RouteSpec.tenant);
@@ -11,7 +12,8 @@ import { ApiError } from './errors';
  *   `shared`: the route shows nothing that belongs to a tenant (the event-type catalog, GET /me).
  */
 export type TenantScope = 'endpoint' | 'event' | 'attempt' | 'own-tenant' | 'shared';
-export type TenantAccess = { access: 'read' | 'write'; scope: TenantScope };
+/** `limit`: which of the session's write limits the route counts against (portal-limits.ts); other writes count as `write`. */
+export type TenantAccess = { access: 'read' | 'write'; scope: TenantScope; limit?: Exclude<PortalWrite, 'write'> };
 
 export const forbidden = (message: string) => new ApiError(403, 'forbidden', message);
 

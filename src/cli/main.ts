@@ -2,17 +2,14 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { offlineOpenApiDocument } from '../api/app';
-import { isValidSecret } from '../webhooks/signing';
 import { ConfigError, loadConfig, type Config } from '../config';
-import { JsonText } from '../lib/json-text';
 import { migrate } from '../db/pool';
 import { createLogger, type Logger } from '../observability/logger';
 import { embeddedApiKey } from '../embedded';
 import { startService, type Role, type Service } from '../service';
 import { schemaDir } from '../embedded/temporal-server';
 import { findTool, obtainToolTimed, TOOLS, type ToolName } from '../embedded/tools';
-import { callApi } from './client';
-import { listen } from './listen';
+import type { Hookflow, RawJson } from '@hookflow/client';
 
 /**
  * `hookflow start | api | worker | migrate`. `start` is the whole service on one machine; the others
@@ -77,6 +74,7 @@ program
 
 const print = (value: unknown) => process.stdout.write(`${typeof value === 'string' ? value : JSON.stringify(value, null, 2)}\n`);
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+const list = (value: string) => value.split(',').map((item) => item.trim()).filter(Boolean);
 /** Checked, then sent as written: the API keeps a payload's digits and key order, which JSON.parse would not. */
 const jsonText = (value: string) => {
   try {
@@ -84,16 +82,21 @@ const jsonText = (value: string) => {
   } catch {
     throw new InvalidArgumentError('not valid JSON');
   }
-  return new JsonText(value);
+  return value;
 };
 
-/** Client commands: they call the HTTP API (HOOKFLOW_API_URL, HOOKFLOW_API_KEY; see src/cli/client.ts). */
-function client(action: () => Promise<unknown>): () => Promise<void> {
+/**
+ * Client commands: they call the HTTP API with @hookflow/client (HOOKFLOW_API_URL, HOOKFLOW_API_KEY; see
+ * src/cli/client.ts), loaded only here, so the service's own roles never load it.
+ */
+function client(action: (hookflow: Hookflow, rawJson: (text: string) => RawJson) => Promise<unknown>): () => Promise<void> {
   return async () => {
+    const { hookflowClient, describeError } = await import('./client');
+    const { rawJson } = await import('@hookflow/client');
     try {
-      print(await action());
+      print((await action(hookflowClient(), rawJson)) ?? '');
     } catch (err) {
-      process.stderr.write(`${(err as Error).message}\n`);
+      process.stderr.write(`${describeError(err)}\n`);
       process.exit(1);
     }
   };
@@ -105,17 +108,19 @@ events
   .description('POST /events')
   .requiredOption('--tenant <id>', 'tenant id')
   .requiredOption('--type <type>', 'event type, e.g. sync.completed')
-  .option('--payload <json>', 'the payload, a JSON object', jsonText, new JsonText('{}'))
+  .option('--payload <json>', 'the payload, a JSON object', jsonText, '{}')
   .option('--id <id>', 'your event id (idempotency)')
   .option('--channel <channel>', 'a channel (repeatable)', collect)
   .option('--ordering-key <key>', 'on FIFO endpoints, order among the events with this key only')
-  .action((o: { tenant: string; type: string; payload: JsonText; id?: string; channel?: string[]; orderingKey?: string }) =>
-    client(() => callApi('POST', '/events', { tenantId: o.tenant, type: o.type, payload: o.payload, id: o.id, channels: o.channel, orderingKey: o.orderingKey }))(),
+  .action((o: { tenant: string; type: string; payload: string; id?: string; channel?: string[]; orderingKey?: string }) =>
+    client((hookflow, rawJson) =>
+      hookflow.events.send({ tenantId: o.tenant, type: o.type, payload: rawJson(o.payload), id: o.id, channels: o.channel, orderingKey: o.orderingKey }),
+    )(),
   );
 events
   .command('get <id>')
   .description('GET /events/:id with its deliveries')
-  .action((id: string) => client(() => callApi('GET', `/events/${encodeURIComponent(id)}`))());
+  .action((id: string) => client((hookflow) => hookflow.events.get(id))());
 
 const endpoints = program.command('endpoints').description('Manage endpoints through the API');
 endpoints
@@ -129,10 +134,12 @@ endpoints
   .option('--description <text>', 'a description')
   .option('--filter <json>', 'only events this payload filter matches (docs/filters.md), a JSON object', jsonText)
   .option('--fifo', 'deliver in order: one message at a time, in the order they were accepted (per ordering key)')
-  .action((o: { tenant: string; url: string; eventType?: string[]; channel?: string[]; secret?: string; description?: string; filter?: JsonText; fifo?: boolean }) =>
-    client(() =>
-      callApi('POST', '/endpoints', {
-        tenantId: o.tenant, url: o.url, eventTypes: o.eventType, channels: o.channel, secret: o.secret, description: o.description, filter: o.filter,
+  .action((o: { tenant: string; url: string; eventType?: string[]; channel?: string[]; secret?: string; description?: string; filter?: string; fifo?: boolean }) =>
+    client((hookflow, rawJson) =>
+      hookflow.endpoints.create({
+        tenantId: o.tenant, url: o.url, eventTypes: o.eventType, channels: o.channel, secret: o.secret, description: o.description,
+        // Sent as written, so the filter's numbers keep their digits.
+        filter: o.filter === undefined ? undefined : rawJson(o.filter),
         ordering: o.fifo ? 'fifo' : undefined,
       }),
     )(),
@@ -141,9 +148,8 @@ endpoints
   .command('get <id>')
   .description('GET /endpoints/:id, with its FIFO queue (GET /endpoints/:id/queue) when it delivers in order or messages still wait')
   .action((id: string) =>
-    client(async () => {
-      const path = `/endpoints/${encodeURIComponent(id)}`;
-      const [endpoint, queue] = await Promise.all([callApi('GET', path), callApi('GET', `${path}/queue`)]) as [{ ordering: string }, { waiting: number; queues: unknown[]; nextCursor: string | null }];
+    client(async (hookflow) => {
+      const [endpoint, queue] = await Promise.all([hookflow.endpoints.get(id), hookflow.endpoints.queue(id)]);
       return endpoint.ordering === 'fifo' || queue.waiting > 0 ? { ...endpoint, queue: { waiting: queue.waiting, queues: queue.queues, nextCursor: queue.nextCursor } } : endpoint;
     })(),
   );
@@ -152,13 +158,13 @@ endpoints
   .description("GET /endpoints/:id/queue: a FIFO endpoint's queues, how many messages wait in each, and what each waits for")
   .option('--cursor <cursor>', 'the next page of queues (nextCursor)')
   .action((id: string, o: { cursor?: string }) =>
-    client(() => callApi('GET', `/endpoints/${encodeURIComponent(id)}/queue${o.cursor ? `?cursor=${encodeURIComponent(o.cursor)}` : ''}`))(),
+    client((hookflow) => hookflow.endpoints.queue(id, { cursor: o.cursor }))(),
   );
 endpoints
   .command('list')
-  .description('GET /endpoints')
+  .description('GET /endpoints (the first page, newest first)')
   .option('--tenant <id>', 'only this tenant')
-  .action((o: { tenant?: string }) => client(() => callApi('GET', `/endpoints${o.tenant ? `?tenantId=${encodeURIComponent(o.tenant)}` : ''}`))());
+  .action((o: { tenant?: string }) => client(async (hookflow) => await hookflow.endpoints.list({ tenantId: o.tenant }))());
 
 program
   .command('replay')
@@ -168,29 +174,53 @@ program
   .option('--until <time>', 'ISO-8601; default: now')
   .option('--status <status>', 'which deliveries: only "failed" is replayable', 'failed')
   .action((o: { endpoint: string; since: string; until?: string; status: string }) =>
-    client(async () => {
+    client(async (hookflow) => {
       if (o.status !== 'failed') throw new Error('--status: only failed deliveries are replayed (succeeded ones: POST /events/:id/redeliver).');
-      return callApi('POST', `/endpoints/${encodeURIComponent(o.endpoint)}/recover`, { since: o.since, until: o.until });
+      return hookflow.endpoints.recover(o.endpoint, { since: o.since, until: o.until });
     })(),
   );
 
 program
   .command('listen')
-  .description('A local receiver that verifies each delivery with the secret and prints it')
-  .requiredOption('--secret <whsec>', "the endpoint's signing secret")
-  .option('--port <port>', 'port to listen on', (v) => Number(v), 4000)
-  .option('--host <host>', 'address to bind', '127.0.0.1')
-  .action(async (o: { secret: string; port: number; host: string }) => {
-    if (!isValidSecret(o.secret)) {
-      process.stderr.write('--secret must be whsec_ followed by the base64 of 24 to 64 bytes\n');
-      process.exit(2);
+  .description("Relay a tenant's deliveries to a local URL, over a connection out to hookflow (no public address needed)")
+  .argument('<local-url>', 'where to POST each delivery, e.g. http://localhost:4000/webhooks')
+  .option('--tenant <id>', 'the tenant whose deliveries to relay (with an operator key)')
+  .option('--portal <url>', "a portal session's url (<PUBLIC_URL>/portal#token=hfp_…): relay for its tenant, with its token")
+  .option('--event-types <types>', 'only these event types, comma-separated (default: all)', list)
+  .option('--channels <channels>', 'only events sharing one of these channels, comma-separated', list)
+  .option('--filter <json>', "the endpoint's payload filter, as JSON", jsonText)
+  .action(async (localUrl: string, o: { tenant?: string; portal?: string; eventTypes?: string[]; channels?: string[]; filter?: string }) => {
+    const { apiTarget, portalTarget, describeError } = await import('./client');
+    const { listen } = await import('./listen');
+    if (!/^https?:\/\//.test(localUrl)) return usage('the local URL must be http(s)://…');
+    if (!o.tenant === !o.portal) return usage('give either --tenant (with an operator key) or --portal <portal session url>');
+    try {
+      const target = o.portal ? portalTarget(o.portal) : apiTarget();
+      const relay = await listen({
+        target, localUrl, tenantId: o.tenant, eventTypes: o.eventTypes, channels: o.channels, filter: o.filter, print,
+      });
+      print(`relay endpoint ${relay.endpoint.id}: ${relay.endpoint.url}`);
+      // The secret the local server verifies signatures with, shown once (the portal and the API show it too).
+      print(`signing secret: ${relay.secret}`);
+      const stop = () => {
+        relay.stop();
+        process.exit(0);
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+      const reason = await relay.ended;
+      process.stderr.write(`${reason}\n`);
+      process.exit(1);
+    } catch (err) {
+      process.stderr.write(`${describeError(err)}\n`);
+      process.exit(1);
     }
-    const server = await listen({ ...o, print });
-    print(`listening on http://${o.host}:${server.port}/ — verifying Standard Webhooks signatures; Ctrl-C to stop`);
-    const stop = () => void server.close().then(() => process.exit(0));
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
   });
+
+function usage(message: string): never {
+  process.stderr.write(`hookflow listen: ${message}\n`);
+  process.exit(2);
+}
 
 function setup(): { config: Config; log: Logger } {
   try {

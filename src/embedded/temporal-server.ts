@@ -14,6 +14,7 @@ import { freePort } from './postgres';
 import type { Logger } from '../observability/logger';
 import { TEMPORAL_SERVER_VERSION, findGo, type ToolsConfig } from './tools';
 import { engineDynamicConfig } from './engine-defaults';
+import { stopServer } from './processes';
 
 /**
  * TEMPORAL_ENGINE=server: the Temporal server itself (frontend, history, matching and worker services
@@ -316,12 +317,12 @@ export async function startTemporalServer(o: TemporalServerOptions): Promise<Tem
     await registerNamespace(target, o.namespace);
     await waitForVisibility(target, o.namespace, exited, () => output);
   } catch (err) {
-    await stopChild(child, exited);
+    await stopChild(child, exited, o.log);
     throw err;
   }
   const metricsUrl = o.metricsPort ? `http://127.0.0.1:${o.metricsPort}/metrics` : undefined;
   o.log.info({ address, shards: o.historyShards, databases }, 'Temporal server ready (no web UI: use `npm run temporal` or the temporalio/ui image)');
-  return { address, uiUrl: undefined, metricsUrl, exited, stop: () => stopChild(child, exited) };
+  return { address, uiUrl: undefined, metricsUrl, exited, stop: () => stopChild(child, exited, o.log) };
 }
 
 async function poll<T>(what: string, exited: Promise<string>, output: () => string, attempt: () => Promise<T>): Promise<T> {
@@ -404,10 +405,6 @@ function waitForVisibility(target: Target, namespace: string, exited: Promise<st
   );
 }
 
-async function stopChild(child: ChildProcess, exited: Promise<string>): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(timer);
+function stopChild(child: ChildProcess, exited: Promise<string>, log: Logger): Promise<void> {
+  return stopServer(child, exited, { name: 'Temporal server', signal: 'SIGTERM', escalation: 'SIGKILL', graceMs: 15_000, log });
 }

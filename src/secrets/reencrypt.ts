@@ -1,6 +1,6 @@
 /**
- * One-off, after setting or rotating HOOKFLOW_ENCRYPTION_KEY: seals every endpoint's signing secrets
- * under the current key, so the keys in HOOKFLOW_ENCRYPTION_KEYS_OLD can be retired without waiting
+ * One-off, after setting or rotating HOOKFLOW_ENCRYPTION_KEY: seals every endpoint's signing secrets and
+ * credential headers under the current key, so the keys in HOOKFLOW_ENCRYPTION_KEYS_OLD can be retired without waiting
  * for each endpoint's next write. Safe while hookflow runs, and to run again. Exits 1 when some secret
  * opens with none of the configured keys (those endpoints are listed by id; no secret is printed).
  *
@@ -22,7 +22,7 @@ try {
   useSecretBox(db, createSecretBox({ current: config.encryption.key, old: config.encryption.oldKeys }));
   try {
     const { checked, resealed, unreadable } = await resealSecrets(db);
-    log.info({ checked, resealed, keyId: config.encryption.key?.id ?? null }, 'endpoint secrets re-encrypted');
+    log.info({ checked, resealed, keyId: config.encryption.key?.id ?? null }, 'endpoint secrets and credential headers re-encrypted');
     if (unreadable.length > 0) {
       log.error({ endpointIds: unreadable }, 'these endpoints have secrets sealed with a key that is not configured');
       process.exitCode = 1;

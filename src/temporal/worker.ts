@@ -2,6 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker, type LogLevel, type LogMetadata, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { createHttpClient } from '../webhooks/http';
+import { createRelayTransport } from '../relay/transport';
 import type { Config } from '../config';
 import { WORKFLOWS_PATH } from '../lib/paths';
 import type { Db } from '../db/pool';
@@ -88,9 +89,11 @@ export async function createDeliveryWorker(o: {
   const clientConnection = await Connection.connect(temporalConnectionOptions(o.config.temporal, o.address));
   const client = new Client({ connection: clientConnection, namespace: o.config.temporal.namespace });
   const http = createHttpClient({ timeoutMs: o.config.delivery.timeoutMs, allowPrivateNetwork: o.config.allowPrivateNetwork });
+  const relay = createRelayTransport({ db: o.db, log: o.log, timeoutMs: o.config.delivery.timeoutMs });
   const activities = createActivities({
     db: o.db,
     http,
+    relay,
     config: o.config,
     log: o.log,
     onAttempt: (a) => {
@@ -124,6 +127,7 @@ export async function createDeliveryWorker(o: {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running?.catch(() => undefined);
       await http.close();
+      await relay.close();
       await clientConnection.close();
       await connection.close();
     },

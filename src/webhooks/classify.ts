@@ -6,7 +6,7 @@ export type AttemptOutcome =
   | { statusCode: number; headers: Record<string, string | string[] | undefined> }
   | { error: { code?: string; name?: string; message: string } };
 
-export type FailureType = 'HttpError' | 'Timeout' | 'ConnectionError' | 'DnsError' | 'BlockedAddress' | 'NetworkError';
+export type FailureType = 'HttpError' | 'Timeout' | 'ConnectionError' | 'DnsError' | 'BlockedAddress' | 'RelayNotConnected' | 'NetworkError';
 
 export type Verdict =
   | { outcome: 'success' }
@@ -17,6 +17,8 @@ const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
 const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME', 'ENODATA']);
 export const BLOCKED_ADDRESS_CODE = 'EHOOKFLOW_BLOCKED_ADDRESS';
+/** A relay endpoint (`hookflow listen`) with no connection to any API process. */
+export const RELAY_NOT_CONNECTED_CODE = 'EHOOKFLOW_RELAY_NOT_CONNECTED';
 
 export function classify(result: AttemptOutcome, now = Date.now()): Verdict {
   if ('error' in result) return classifyError(result.error);
@@ -35,6 +37,7 @@ export function classify(result: AttemptOutcome, now = Date.now()): Verdict {
 function classifyError(error: { code?: string; name?: string; message: string }): Verdict {
   const code = error.code ?? '';
   if (code === BLOCKED_ADDRESS_CODE) return { outcome: 'retry', failureType: 'BlockedAddress', reason: error.message };
+  if (code === RELAY_NOT_CONNECTED_CODE) return { outcome: 'retry', failureType: 'RelayNotConnected', reason: 'relay not connected' };
   if (TIMEOUT_CODES.has(code) || error.name === 'TimeoutError') return { outcome: 'retry', failureType: 'Timeout', reason: error.message };
   if (CONNECTION_CODES.has(code)) return { outcome: 'retry', failureType: 'ConnectionError', reason: `${code}: ${error.message}` };
   if (DNS_CODES.has(code)) return { outcome: 'retry', failureType: 'DnsError', reason: `${code}: ${error.message}` };

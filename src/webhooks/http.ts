@@ -88,3 +88,10 @@ function describe(err: unknown, timeoutMs: number): { code?: string; name?: stri
   const code = e?.code ?? e?.cause?.code;
   return { code, name: e?.name, message: e?.message ?? e?.cause?.message ?? String(err) };
 }
+
+/** Response headers as one string each (a repeated header joined with ", ", as HTTP allows), for records and the relay. */
+export function flatHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const flat: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(', ') : value;
+  return flat;
+}

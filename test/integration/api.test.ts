@@ -115,6 +115,24 @@ describe('endpoints', () => {
     expect((await stack.request('GET', `/endpoints/${created.body.id}`)).status).toBe(404);
   });
 
+  it('a retrySchedule that adds up to more than RETRY_EXPIRY is a 422 naming it, on create and on PATCH', async () => {
+    const tenantId = uniqueTenant();
+    // RETRY_EXPIRY is the default 1d: 12h + 12h fits exactly, a second more does not.
+    const fits = await stack.request('POST', '/endpoints', buildEndpoint({ tenantId, url: 'https://example.com/a', retrySchedule: ['12h', '12h'] }));
+    expect(fits.status).toBe(201);
+    const before = await countRows('endpoints');
+    const tooLong = await stack.request('POST', '/endpoints', buildEndpoint({ tenantId, url: 'https://example.com/a', retrySchedule: ['12h', '12h', '1s'] }));
+    expect(tooLong.status).toBe(422);
+    expect(tooLong.body.error.details).toEqual([{ path: 'body.retrySchedule', message: expect.stringMatching(/adds up to 86401s, more than RETRY_EXPIRY \(1d\)/) }]);
+    expect(await countRows('endpoints')).toBe(before);
+
+    const patched = await stack.request('PATCH', `/endpoints/${fits.body.id}`, { retrySchedule: ['1d', '1d'], description: 'not applied' });
+    expect(patched.status).toBe(422);
+    expect(patched.body.error.details[0].path).toBe('body.retrySchedule');
+    expect((await stack.request('GET', `/endpoints/${fits.body.id}`)).body).toMatchObject({ retrySchedule: ['12h', '12h'], description: 'test endpoint' });
+    expect((await stack.request('PATCH', `/endpoints/${fits.body.id}`, { retrySchedule: null })).body.retrySchedule).toBeNull();
+  });
+
   it('pages newest first with an opaque cursor', async () => {
     const tenantId = uniqueTenant();
     const ids: string[] = [];
@@ -153,6 +171,10 @@ describe('health and documents', () => {
       const response = await stack.request('GET', path, undefined, { authorization: '' });
       expect(response.status, path).toBe(200);
     }
+    // Without an operator key, readiness is its status alone; with one, each check too.
+    expect((await stack.request('GET', '/readyz', undefined, { authorization: '' })).body).toEqual({ status: 'ready' });
+    expect((await stack.request('GET', '/readyz', undefined, { authorization: 'Bearer not-a-key' })).body).toEqual({ status: 'ready' });
+    expect((await stack.request('GET', '/readyz')).body).toEqual({ status: 'ready', checks: { postgres: 'ok', temporal: 'ok' } });
     const metrics = await stack.request('GET', '/metrics', undefined, {});
     expect(metrics.body).toContain('hookflow_events_accepted_total');
     const doc = (await stack.request('GET', '/openapi.json')).body;

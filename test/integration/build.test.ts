@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { DIST_DIR, PACKAGE_ROOT } from '../../src/lib/paths';
 
 /** Modules that do their work when imported (the command-line entry points and the build step). */
-const ENTRY_POINTS = new Set(['src/cli/main.js', 'src/cli/tools.js', 'src/build.js', 'src/secrets/reencrypt.js']);
+const ENTRY_POINTS = new Set(['src/cli/main.js', 'src/cli/tools.js', 'src/cli/worker-health.js', 'src/build.js', 'src/secrets/reencrypt.js']);
 
 const modules = (dir: string): string[] =>
   readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>

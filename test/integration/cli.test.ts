@@ -1,9 +1,6 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Webhook } from 'standardwebhooks';
-import { generateSecret } from '../../src/webhooks/signing';
-import { freePort } from '../../src/embedded/postgres';
 import { Receiver, waitFor } from '../support/receiver';
 import { API_KEY, startTestStack, uniqueTenant, type TestStack } from '../support/stack';
 
@@ -77,45 +74,4 @@ describe('client commands', () => {
   });
 });
 
-describe('hookflow listen', () => {
-  let child: ChildProcess;
-  let output = '';
-  const secret = generateSecret();
-  let url = '';
-
-  beforeAll(async () => {
-    const port = await freePort();
-    child = spawn('bin/hookflow.js', ['listen', '--port', String(port), '--secret', secret], { stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-    child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
-    await waitFor(() => output.includes('listening on'), `hookflow listen to start: ${output}`);
-    url = `http://127.0.0.1:${port}/`;
-  });
-  afterAll(() => {
-    child?.kill('SIGINT');
-  });
-
-  it('accepts a genuine delivery from hookflow and prints it', async () => {
-    const tenantId = uniqueTenant();
-    const ep = await stack.request('POST', '/endpoints', { tenantId, url, secret });
-    expect(ep.status).toBe(201);
-    const sent = await stack.request('POST', '/events', { tenantId, type: 'connection.created', payload: { connectionId: 'c-42' } });
-    await waitFor(() => output.includes(`id=${sent.body.id}`), 'listen to print the delivery');
-    expect(output).toMatch(new RegExp(`✓ .* connection.created id=${sent.body.id} tenant=${tenantId} \\{"connectionId":"c-42"\\}`));
-    await waitFor(async () => (await stack.request('GET', `/events/${sent.body.id}`)).body.deliveries[0]?.status === 'succeeded', 'a 2xx recorded');
-  });
-
-  it('rejects a tampered delivery with 400', async () => {
-    const id = 'msg_tampered';
-    const timestamp = new Date();
-    const body = JSON.stringify({ id, type: 'x.y', tenantId: 't', data: { amount: 1 } });
-    const signature = new Webhook(secret).sign(id, timestamp, body);
-    const headers = { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(Math.floor(timestamp.getTime() / 1000)), 'webhook-signature': signature };
-    const genuine = await fetch(url, { method: 'POST', headers, body });
-    expect(genuine.status).toBe(204);
-    const tampered = await fetch(url, { method: 'POST', headers, body: body.replace('"amount":1', '"amount":1000') });
-    expect(tampered.status).toBe(400);
-    await waitFor(() => output.includes('rejected'), 'listen to print the rejection');
-    expect(output).toMatch(/✗ .* rejected: .*id=msg_tampered/);
-  });
-});
+// `hookflow listen` (the relay to a local URL): test/integration/relay.test.ts.

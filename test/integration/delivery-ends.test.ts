@@ -126,7 +126,7 @@ describe('runs that end without a word, with every task slot held', () => {
       const sent = await stack.request('POST', '/events', buildEvent({ tenantId }));
       const messageId: string = sent.body.id;
       await waitFor(async () => {
-        const { rows } = await stack.db.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO deliveries%'`);
+        const { rows } = await stack.db.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%INSERT INTO deliveries%'`);
         return rows.length > 0;
       }, 'resolveEndpoints to wait for the lock');
       await stack.temporal.workflow.getHandle(messageWorkflowId(messageId)).terminate('stopped mid fan-out');

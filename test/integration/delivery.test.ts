@@ -123,13 +123,14 @@ describe('retries', () => {
     expect(r.received).toHaveLength(4);
     expect(new Set(r.received.map((x) => x.headers['webhook-id']))).toEqual(new Set([id]));
     const gaps = r.received.slice(1).map((x, i) => x.at - r.received[i]!.at);
-    // 1 s, then 2 s, then 4 s (RETRY_INITIAL_INTERVAL 1s, coefficient 2). Temporal rounds retry
-    // delays under about a second up, so the test uses whole seconds.
+    // The contract's backoff: each retry at least its delay after the attempt before, 1 s, then 2 s, then
+    // 4 s (RETRY_INITIAL_INTERVAL 1s, coefficient 2; Temporal rounds delays under about a second up, so
+    // the test uses whole seconds). A constant or slower-growing backoff fails the later bounds. Gaps are
+    // bounded from below only: what a machine adds on top (the first one includes the hand-over from
+    // the inline attempt to the retrying activity) is not the contract's, so no ratio between them is.
     expect(gaps[0]).toBeGreaterThanOrEqual(950);
     expect(gaps[1]).toBeGreaterThanOrEqual(1_950);
     expect(gaps[2]).toBeGreaterThanOrEqual(3_950);
-    expect(gaps[1]! / gaps[0]!).toBeGreaterThan(1.4);
-    expect(gaps[2]! / gaps[1]!).toBeGreaterThan(1.4);
     expect(delivery).toMatchObject({ attempts: 4, lastStatusCode: 200, nextAttemptAt: null });
 
     const attempts = (await stack.request('GET', `/events/${id}/attempts`)).body.data;
@@ -175,10 +176,11 @@ describe('retries', () => {
     const delivery = await waitForStatus(id, ep.id, 'failed');
     expect(r.received).toHaveLength(3);
     const gaps = r.received.slice(1).map((x, i) => x.at - r.received[i]!.at);
-    // Each delay at least as long as the schedule says, in the schedule's order (the first the shorter).
+    // Each delay at least as long as the schedule says, in the schedule's order: swapped, the second gap
+    // would be the short one. No comparison between the gaps: the first also holds the hand-over from the
+    // inline attempt to the retrying activity, which the schedule does not promise anything about.
     expect(gaps[0]).toBeGreaterThanOrEqual(480);
     expect(gaps[1]).toBeGreaterThanOrEqual(1_450);
-    expect(gaps[1]).toBeGreaterThan(gaps[0]!);
     expect(delivery.attempts).toBe(3);
   });
 

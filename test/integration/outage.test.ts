@@ -46,7 +46,13 @@ describe.each([
     const refused = await stack.request('POST', '/events', event);
     expect(refused.status).toBe(503);
     expect(refused.body.error.code).toBe('unavailable');
-    expect((await stack.request('GET', '/readyz', undefined, {})).status).toBe(503);
+    // The public answer is the status alone; an operator key also gets which part failed and why.
+    const publicReady = await stack.request('GET', '/readyz', undefined, { authorization: '' });
+    expect(publicReady.status).toBe(503);
+    expect(publicReady.body).toEqual({ status: 'unavailable' });
+    const operatorReady = await stack.request('GET', '/readyz');
+    expect(operatorReady.status).toBe(503);
+    expect(operatorReady.body.checks[_name.toLowerCase()]).toMatch(/^(unavailable: .+|no answer within 2000 ms)$/);
 
     await proxy().restore();
     const accepted = await waitFor(async () => {

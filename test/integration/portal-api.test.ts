@@ -95,7 +95,7 @@ describe('POST /portal/sessions', () => {
   });
 
   it('builds the URL on PUBLIC_URL when it is set', async () => {
-    const api = await extraApi({ config: { portal: { publicUrl: 'https://hooks.example.com/base', frameAncestors: "'self'" } } });
+    const api = await extraApi({ config: { portal: { ...stack.config.portal, publicUrl: 'https://hooks.example.com/base', frameAncestors: "'self'" } } });
     try {
       const response = await fetch(`${api.url}/portal/sessions`, {
         method: 'POST', headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify({ tenantId: 't' }),

@@ -12,6 +12,8 @@ import { startTestStack, uniqueTenant, type TestStack } from '../support/stack';
  * in test-artifacts/portal/.
  */
 const XSS_BODY = '<img src=x onerror=window.__xss=1>';
+/** A receiver credential the customer gives once: the page never shows it again. */
+const CREDENTIAL = 'Bearer acme-live-7f3a9c';
 const VIEWPORT = { width: 1280, height: 800 };
 
 let stack: TestStack;
@@ -102,6 +104,9 @@ describe('customer portal in Chromium', () => {
     await page.getByRole('button', { name: 'Add header' }).click();
     await page.getByLabel('Header 1 name').fill('X-Acme-Env');
     await page.getByLabel('Header 1 value').fill('prod');
+    await page.getByRole('button', { name: 'Add header' }).click();
+    await page.getByLabel('Header 2 name').fill('Authorization');
+    await page.getByLabel('Header 2 value').fill(CREDENTIAL);
     await page.getByLabel('Rate limit (deliveries per second)').fill('50');
     // One retry a second after the first attempt: a failure is final within seconds.
     await page.getByLabel('Retry schedule').fill('1s');
@@ -113,7 +118,7 @@ describe('customer portal in Chromium', () => {
     expect(list.body.data).toHaveLength(1);
     const created = list.body.data[0];
     endpointId = created.id;
-    expect(created).toMatchObject({ url: receiver.url(), description: 'Billing service <b>prod</b>', eventTypes: ['invoice.paid'], headers: { 'X-Acme-Env': 'prod' }, rateLimitPerSecond: 50, retrySchedule: ['1s'] });
+    expect(created).toMatchObject({ url: receiver.url(), description: 'Billing service <b>prod</b>', eventTypes: ['invoice.paid'], headers: { 'X-Acme-Env': 'prod', Authorization: '********' }, rateLimitPerSecond: 50, retrySchedule: ['1s'] });
     // The description is shown as written, markup and all.
     await page.getByText('Billing service <b>prod</b>').waitFor();
     await screenshot(page, '03-endpoint-overview-new');
@@ -128,6 +133,7 @@ describe('customer portal in Chromium', () => {
     await delivered.scrollIntoViewIfNeeded();
     expect(receiver.received).toHaveLength(1);
     expect(receiver.received[0]!.headers['x-acme-env']).toBe('prod');
+    expect(receiver.received[0]!.headers.authorization).toBe(CREDENTIAL);
     expect(receiver.bodies()[0]).toMatchObject({ type: 'invoice.paid', tenantId, data: { invoiceId: 'inv_1042', amount: 4200 } });
     await screenshot(page, '04-test-event-delivered');
   });
@@ -156,8 +162,11 @@ describe('customer portal in Chromium', () => {
     const recorded = (await stack.request('GET', `/attempts/${failed.id}`)).body;
     expect(await page.getByLabel('Request body').textContent()).toContain(`"id": "${failed.messageId}"`);
     // Attempts recorded before hookflow kept request headers have none; the page says so instead.
-    if (recorded.request.headers) expect(await page.getByLabel('Request headers').textContent()).toMatch(/webhook-signature: v1,/);
-    else await page.getByText('Headers not recorded for this attempt.').waitFor();
+    const requestHeaders = await page.getByLabel('Request headers').textContent();
+    expect(requestHeaders).toMatch(/webhook-signature: v1,/);
+    expect(requestHeaders).toContain('Authorization: ********');
+    expect(requestHeaders).not.toContain('acme-live');
+    expect(recorded.request.headers.Authorization).toBe('********');
     await screenshot(page, '07-attempt-detail');
     await page.keyboard.press('Escape');
     await expect.poll(() => page.locator('dialog[open]').count()).toBe(0);
@@ -257,11 +266,23 @@ describe('customer portal in Chromium', () => {
     await page.getByRole('button', { name: 'Edit' }).click();
     await page.getByRole('heading', { name: 'Edit endpoint' }).waitFor();
     expect(await page.getByLabel('Retry schedule').inputValue()).toBe('1s');
+    // The credential is stored, not shown: an empty password field that keeps it unless something is typed.
+    const credential = page.getByLabel('Header 2 value');
+    expect(await page.getByLabel('Header 2 name').inputValue()).toBe('Authorization');
+    expect(await credential.inputValue()).toBe('');
+    expect(await credential.getAttribute('type')).toBe('password');
+    expect(await credential.getAttribute('placeholder')).toBe('Stored, unchanged');
+    expect(await page.content()).not.toContain('acme-live');
     await page.getByLabel('Description').fill('Billing service (EU)');
     await page.getByLabel('Channels').fill('eu, billing');
+    await credential.scrollIntoViewIfNeeded();
+    await screenshot(page, '15b-edit-stored-credential');
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.getByText('Billing service (EU)').waitFor();
-    expect((await stack.request('GET', `/endpoints/${endpointId}`)).body).toMatchObject({ description: 'Billing service (EU)', channels: ['eu', 'billing'], retrySchedule: ['1s'], headers: { 'X-Acme-Env': 'prod' } });
+    expect((await stack.request('GET', `/endpoints/${endpointId}`)).body).toMatchObject({ description: 'Billing service (EU)', channels: ['eu', 'billing'], retrySchedule: ['1s'], headers: { 'X-Acme-Env': 'prod', Authorization: '********' } });
+    // Edited without retyping, the credential is the one given at creation (no key here: its JSON is plaintext).
+    const stored = (await stack.db.query('SELECT sensitive_headers FROM endpoints WHERE id = $1', [endpointId])).rows[0].sensitive_headers;
+    expect(JSON.parse(stored)).toEqual({ Authorization: CREDENTIAL });
 
     await page.getByRole('button', { name: 'Disable' }).click();
     await page.getByRole('button', { name: 'Enable' }).waitFor();

@@ -113,7 +113,8 @@ describe('Postgres over verified TLS', () => {
     const event = await request('POST', '/events', buildEvent({ tenantId }));
     expect(event.status).toBe(202);
     await waitFor(() => receiver.received.find((r) => r.path === '/tls-postgres'), 'the delivery with everything on TLS Postgres', 60_000);
-    expect((await request('GET', `/events/${String(event.body.id)}`)).body.deliveries[0].status).toBe('succeeded');
+    // The row is written after the receiver answered.
+    await waitFor(async () => (await request('GET', `/events/${String(event.body.id)}`)).body.deliveries[0]?.status === 'succeeded', 'the delivery recorded as succeeded');
 
     // The retention job: a run of its Schedule, whose activity purges through the worker's pool.
     const connection = await Connection.connect({ address: service.temporalAddress });

@@ -105,6 +105,35 @@ describe('retention', () => {
     expect(Number(left.rows[0].n)).toBe(0);
   });
 
+  it('never purges a message that still has a pending delivery, however old; purges it once the delivery ends', async () => {
+    const prefix = `msg_pending_${Date.now()}_`;
+    const [pending, done] = [`${prefix}pending`, `${prefix}done`];
+    await stack.db.query(
+      `INSERT INTO messages (id, tenant_id, event_type, payload, created_at) VALUES ($1, 'old', 'x.y', '{}', now() - interval '2 days'), ($2, 'old', 'x.y', '{}', now() - interval '2 days')`,
+      [pending, done],
+    );
+    // The pending message went to two endpoints: one delivery still retries, the other has failed.
+    await stack.db.query(
+      `INSERT INTO deliveries (message_id, endpoint_id, status) VALUES ($1, 'ep_a', 'pending'), ($1, 'ep_b', 'failed'), ($2, 'ep_a', 'succeeded')`,
+      [pending, done],
+    );
+    await stack.db.query(
+      `INSERT INTO attempts (id, message_id, endpoint_id, attempt, status, duration_ms) VALUES ($1 || '_1', $1, 'ep_a', 1, 'failed', 5)`,
+      [pending],
+    );
+
+    await runRetention();
+    // Kept whole: the message, both its deliveries and its attempt.
+    expect([await messagesOf([pending]), await deliveriesOf([pending]), await attemptsOf([pending])]).toEqual([1, 2, 1]);
+    expect((await stack.request('GET', `/events/${pending}`)).body.deliveries).toContainEqual(expect.objectContaining({ endpointId: 'ep_a', status: 'pending' }));
+    expect(await messagesOf([done])).toBe(0);
+
+    await stack.db.query(`UPDATE deliveries SET status = 'failed' WHERE message_id = $1`, [pending]);
+    const purged = await runRetention();
+    expect(purged.messages).toBeGreaterThanOrEqual(1);
+    expect([await messagesOf([pending]), await deliveriesOf([pending]), await attemptsOf([pending])]).toEqual([0, 0, 0]);
+  });
+
   it('a worker starting with other settings updates the schedule instead of failing', async () => {
     const config = { ...stack.config, retention: { maxAgeMs: 7 * 86_400_000, intervalMs: 15 * 60_000 } };
     await ensureRetentionSchedule({ address: stack.config.temporal.address!, config, log: createLogger('silent') });

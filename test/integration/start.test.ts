@@ -44,18 +44,19 @@ async function start(env: Record<string, string>): Promise<Started> {
 
 /**
  * Ctrl-C as a terminal sends it: SIGINT to the whole foreground process group (npm, node, the Temporal
- * dev server and Postgres), and npm forwards its copy to node as well. One Ctrl-C is one clean stop.
+ * dev server and Postgres), and npm forwards its copy to node as well. One Ctrl-C is one clean stop: exit
+ * 0, every part stopped by its own orderly shutdown (none had to be killed after its grace period, which
+ * hookflow logs), and nothing left running. How long that takes is the machine's business.
  */
-async function stopWithCtrlC(s: Started): Promise<number> {
-  const before = Date.now();
+async function stopWithCtrlC(s: Started): Promise<void> {
   process.kill(-s.child.pid!, 'SIGINT');
   const code = await s.exited;
   expect(code).toBe(0);
   expect(s.output()).toContain('"msg":"stopped cleanly"');
   expect(s.output()).not.toContain('exiting now');
   expect(s.output()).not.toMatch(/died|restarting it/);
+  expect(s.output()).not.toMatch(/did not stop within/);
   await waitFor(() => processesOn(dataDir).length === 0 || undefined, 'no process left on the data dir', 20_000);
-  return Date.now() - before;
 }
 
 describe('npm start', () => {
@@ -77,8 +78,7 @@ describe('npm start', () => {
     await waitFor(() => receiver!.received.length === 1, 'the delivery');
     expect(receiver.received[0]!.headers['webhook-id']).toBe(id);
 
-    const stopMs = await stopWithCtrlC(first);
-    expect(stopMs).toBeLessThan(20_000);
+    await stopWithCtrlC(first);
     // The logs of the whole run: the key only in its one-time banner, the endpoint's secret nowhere.
     expect(first.output().split(key!).length - 1).toBe(1);
     expect(first.output()).not.toContain(secret);

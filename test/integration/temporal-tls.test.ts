@@ -189,7 +189,9 @@ describe.skipIf(!built)('Temporal over TLS with client certificates', () => {
     const tlsServer: Server = createServer({ cert: readFileSync(impostor.cert), key: readFileSync(impostor.key), ALPNProtocols: ['h2'] }, (socket) => socket.end());
     await new Promise<void>((resolve) => tlsServer.listen(port, '127.0.0.1', resolve));
     try {
-      const res = await fetch(`${service.apiUrl}/readyz`);
+      // The reasons are an operator's: without the key, /readyz answers its status only.
+      expect(await (await fetch(`${service.apiUrl}/readyz`)).json()).toEqual({ status: 'unavailable' });
+      const res = await fetch(`${service.apiUrl}/readyz`, { headers: { authorization: `Bearer ${API_KEY}` } });
       expect(res.status).toBe(503);
       const body = (await res.json()) as { checks: Record<string, string> };
       expect(body.checks.temporal).toBe(

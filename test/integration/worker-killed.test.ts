@@ -129,7 +129,7 @@ describe('no orphan rows', () => {
       await lock.query('BEGIN');
       await lock.query('LOCK TABLE deliveries IN EXCLUSIVE MODE');
       const messageId: string = (await stack.request('POST', '/events', buildEvent({ tenantId }))).body.id;
-      await waitFor(async () => (await count(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO deliveries%'`, [])) > 0, 'resolveEndpoints to wait for the lock');
+      await waitFor(async () => (await count(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%INSERT INTO deliveries%'`, [])) > 0, 'resolveEndpoints to wait for the lock');
       await proxy.cut();
       expect((await stack.request('PATCH', `/endpoints/${disabled}`, { disabled: true })).status).toBe(200);
       expect((await stack.request('DELETE', `/endpoints/${deleted}`)).status).toBe(204);

@@ -6,6 +6,9 @@ import { PACKAGE_ROOT } from '../../src/lib/paths';
 import { WORKFLOW_BUNDLES } from '../../src/temporal/workflow-bundle';
 
 const SOURCES = ['src', 'activities', 'workflows', 'bin', 'package.json', 'tsconfig.json', 'tsconfig.build.json'];
+/** @hookflow/client, which the CLI, the portal and the tests import from its dist/. */
+const CLIENT_SOURCES = ['packages/client/src', 'packages/client/package.json', 'packages/client/tsconfig.json'];
+const CLIENT_BUILT = join(PACKAGE_ROOT, 'packages/client/dist/index.js');
 
 function newest(path: string): number {
   const stat = statSync(path);
@@ -24,9 +27,22 @@ function builtAt(): number {
 /**
  * Tests that start hookflow as a user does (`npm start`, the `hookflow` command, `npm run temporal`) run
  * dist/, and the others load its prebuilt workflow bundle: `npm run build:server` runs first whenever a
- * source changed after the last build (the bundles are written last), so no test runs older code.
+ * source changed after the last build (the bundles are written last), so no test runs older code; likewise
+ * `npm run build:client` for @hookflow/client.
  */
 export async function ensureBuilt(log: { warn(message: string): void }): Promise<boolean> {
+  const clientChanged = Math.max(...CLIENT_SOURCES.map((path) => newest(join(PACKAGE_ROOT, path))));
+  const clientBuiltAt = (() => {
+    try {
+      return statSync(CLIENT_BUILT).mtimeMs;
+    } catch {
+      return 0;
+    }
+  })();
+  if (clientBuiltAt < clientChanged) {
+    await promisify(execFile)('npm', ['run', '--silent', 'build:client'], { cwd: PACKAGE_ROOT, maxBuffer: 16 * 1024 * 1024 });
+    log.warn('packages/client/dist/ was older than its sources: rebuilt it with `npm run build:client`');
+  }
   const changed = Math.max(...SOURCES.map((path) => newest(join(PACKAGE_ROOT, path))));
   if (builtAt() >= changed) return false;
   await promisify(execFile)('npm', ['run', '--silent', 'build:server'], { cwd: PACKAGE_ROOT, maxBuffer: 16 * 1024 * 1024 });

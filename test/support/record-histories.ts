@@ -15,7 +15,7 @@ import { buildEndpoint, buildEvent, startTestStack, uniqueTenant, type TestStack
  * test/histories/$HISTORIES_VERSION/<workflow>-<scenario>.json; test/unit/workflow-replay.test.ts replays
  * them. Run it through `npm run histories:record` (record-histories.config.ts), never in `npm test`.
  *
- * Not recorded: a fan-out over FANOUT_PAGE_SIZE (500) endpoints, whose messageWorkflow continues as new;
+ * Not recorded: a fan-out over FANOUT_PAGE_SIZE (500, workflows/types.ts) endpoints, whose messageWorkflow continues as new;
  * it costs 501 real deliveries. The continue-as-new of recoverWorkflow and retentionWorkflow needs 500
  * failed deliveries or 200 purge batches, so neither is recorded either.
  */

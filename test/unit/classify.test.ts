@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { BLOCKED_ADDRESS_CODE, classify, parseRetryAfter } from '../../src/webhooks/classify';
+import { BLOCKED_ADDRESS_CODE, RELAY_NOT_CONNECTED_CODE, classify, parseRetryAfter } from '../../src/webhooks/classify';
 
 const NOW = Date.parse('2024-03-01T12:00:00Z');
 const response = (statusCode: number, headers: Record<string, string> = {}) => ({ statusCode, headers });
@@ -50,6 +50,14 @@ describe('classify: errors', () => {
     const verdict = classify({ error: { ...fields, message: 'boom' } }, NOW);
     expect(verdict).toMatchObject({ outcome: 'retry', failureType });
     expect(verdict).toHaveProperty('reason', expect.stringContaining('boom'));
+  });
+});
+
+describe('classify: a relay endpoint without `hookflow listen`', () => {
+  it('is a retried failure whose reason is the contract\'s "relay not connected"', () => {
+    expect(classify({ error: { code: RELAY_NOT_CONNECTED_CODE, message: 'relay not connected' } }, NOW)).toEqual({
+      outcome: 'retry', failureType: 'RelayNotConnected', reason: 'relay not connected',
+    });
   });
 });
 

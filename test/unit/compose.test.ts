@@ -236,4 +236,13 @@ describe('Dockerfile', () => {
       expect(patterns, path).toContain(`!${path}`);
     }
   });
+
+  it('carries the @hookflow/client workspace the CLI loads: its sources into the build, its dist into the image', () => {
+    const patterns = read('.dockerignore').split(/\r?\n/).map((line) => line.trim());
+    for (const path of ['packages/client/package.json', 'packages/client/tsconfig.json', 'packages/client/src']) expect(patterns, path).toContain(`!${path}`);
+    // npm ci links the workspace only when its package.json is there: in both stages that run it.
+    const beforeCi = dockerfile.split(/RUN npm ci/).slice(0, -1);
+    for (const stage of beforeCi) expect(stage.slice(stage.lastIndexOf('FROM '))).toMatch(/COPY packages\/client\/package\.json/);
+    expect(named('COPY').join('\n')).toMatch(/--from=\S+ \/app\/packages\/client\/dist \.\/packages\/client\/dist/);
+  });
 });

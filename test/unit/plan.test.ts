@@ -48,7 +48,19 @@ describe('planDelivery: retry schedule', () => {
   it('allows one attempt plus one per scheduled retry', () => {
     expect(plan.maximumAttempts).toBe(3);
     expect(plan.retryScheduleMs).toEqual([10_000, 100_000]);
-    expect(plan.scheduleToCloseMs).toBeGreaterThanOrEqual(DEFAULTS.expiryMs);
+    expect(plan.scheduleToCloseMs).toBe(DEFAULTS.expiryMs);
+  });
+
+  it('gives a schedule as long as the expiry room for its attempts, so its last retry runs', () => {
+    const full = planDelivery(DEFAULTS, [43_200_000, 43_200_000]);
+    expect(full.scheduleToCloseMs).toBe(DEFAULTS.expiryMs + 3 * 40_000);
+  });
+
+  it('cuts a schedule stored before the API refused longer ones at the expiry, plus its attempts', () => {
+    // 20 days of retries against a one-day expiry: the delivery fails after a day and 21 attempts' time.
+    const long = planDelivery(DEFAULTS, Array.from({ length: 20 }, () => 86_400_000));
+    expect(long.scheduleToCloseMs).toBe(DEFAULTS.expiryMs + 21 * 40_000);
+    expect(long.maximumAttempts).toBe(21);
   });
 
   it.each([

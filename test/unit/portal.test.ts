@@ -23,7 +23,7 @@ describe('loggableUrl', () => {
 
 describe('portal configuration', () => {
   it('defaults: no PUBLIC_URL (the listening address is used), frame-ancestors \'self\'', () => {
-    expect(loadConfig({}).portal).toEqual({ publicUrl: undefined, frameAncestors: "'self'" });
+    expect(loadConfig({}).portal).toMatchObject({ publicUrl: undefined, frameAncestors: "'self'" });
   });
 
   it.each([

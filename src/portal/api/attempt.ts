@@ -1,5 +1,5 @@
-import { api, unwrap, type components } from './client';
+import { call, hookflow, type components } from './client';
 
 export type AttemptDetail = components['schemas']['AttemptDetail'];
 
-export const loadAttempt = (id: string) => unwrap(api.GET('/attempts/{id}', { params: { path: { id } } }));
+export const loadAttempt = (id: string) => call(hookflow.attempts.get(id));

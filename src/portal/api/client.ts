@@ -1,5 +1,4 @@
-import createClient, { type Middleware } from 'openapi-fetch';
-import type { components, paths } from './schema';
+import { Hookflow, HookflowError, type components } from '@hookflow/client';
 
 export type { components };
 
@@ -8,17 +7,8 @@ export type EventType = components['schemas']['EventType'];
 export type Message = components['schemas']['Event'];
 export type Attempt = components['schemas']['Attempt'];
 
-/** The error body of the contract, or a network failure, as one sentence for the person using the page. */
-export class ApiFailure extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly details: { path: string; message: string }[] = [],
-  ) {
-    super(message);
-  }
-}
+/** The error body of the contract (status, code, message, details), or a network failure (status 0). */
+export { HookflowError as ApiFailure };
 
 // The portal token lives in this module's memory only: never in a URL, storage or cookie.
 let token = '';
@@ -32,31 +22,34 @@ export function onSessionEnded(listener: () => void): void {
   sessionEnded = listener;
 }
 
-const bearer: Middleware = {
-  onRequest({ request }) {
-    request.headers.set('authorization', `Bearer ${token}`);
-    return request;
+/**
+ * The page's calls go through @hookflow/client, as any producer's do, with the session's token. No retries:
+ * a person is waiting, and a session's 429 says how long to wait in its message.
+ */
+export const hookflow = new Hookflow(window.location.origin, () => token, { retries: 0, requestInit: { credentials: 'omit', referrerPolicy: 'no-referrer' } });
+hookflow.http.use({
+  onResponse({ response }) {
+    if (response.status === 401) sessionEnded();
+    return response;
   },
-};
+});
 
-/** Typed calls to the hookflow API, generated from its OpenAPI document (see package.json build:portal). */
-export const api = createClient<paths>({ baseUrl: window.location.origin, credentials: 'omit', referrerPolicy: 'no-referrer' });
-api.use(bearer);
+/** Typed calls to the routes the client's methods do not cover (GET /me, stats), and those the screens make. */
+export const api = hookflow.http;
 
-type ErrorBody = { error?: { code?: string; message?: string; details?: { path: string; message: string }[] } };
-
-/** The data of a call that succeeded; otherwise throws an ApiFailure with the server's own message. */
-export async function unwrap<T>(call: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<T> {
-  let result: Awaited<typeof call>;
+/** A call of the client's methods, with a network failure said as a sentence for the person using the page. */
+export async function call<T>(promise: Promise<T>): Promise<T> {
   try {
-    result = await call;
-  } catch {
-    throw new ApiFailure(0, 'network', 'hookflow could not be reached. Check your connection and try again.');
+    return await promise;
+  } catch (err) {
+    if (err instanceof HookflowError) throw err;
+    throw new HookflowError(0, 'network', 'hookflow could not be reached. Check your connection and try again.');
   }
-  const { data, error, response } = result;
-  if (response.ok) return data as T;
-  if (response.status === 401) sessionEnded();
-  const body = (error ?? {}) as ErrorBody;
-  const message = body.error?.message ?? `The request failed with status ${response.status}.`;
-  throw new ApiFailure(response.status, body.error?.code ?? 'unknown', message, body.error?.details ?? []);
+}
+
+/** The data of a typed call (`api.GET(…)`) that succeeded; otherwise throws the server's own error. */
+export async function unwrap<T>(request: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<T> {
+  const { data, error, response } = await call(request);
+  if (!response.ok) throw HookflowError.fromResponse(response, error);
+  return data as T;
 }

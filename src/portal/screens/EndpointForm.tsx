@@ -9,13 +9,23 @@ import { useLoad } from '../hooks';
 import { endpointFilterText, syntaxProblem } from '../filter';
 import { examplePayload } from '../sample';
 
+/**
+ * What the API shows instead of a credential header's value (Authorization, or a name with token, secret,
+ * key, auth or password). Sent back as it is, it keeps the stored value, so editing an endpoint never asks
+ * for its credentials again.
+ */
+const MASK = '********';
+
+/** `stored`: a credential the API keeps and will not show; an empty value keeps it. */
+type HeaderDraft = { name: string; value: string; stored: boolean };
+
 type Draft = {
   url: string;
   description: string;
   allTypes: boolean;
   eventTypes: string[];
   channels: string;
-  headers: { name: string; value: string }[];
+  headers: HeaderDraft[];
   rateLimit: string;
   retrySchedule: string;
   /** The filter's JSON text as written; '' = none. */
@@ -32,7 +42,7 @@ function draftOf(e?: Endpoint): Draft {
     allTypes: !e || e.eventTypes.length === 0,
     eventTypes: e?.eventTypes ?? [],
     channels: e?.channels.join(', ') ?? '',
-    headers: Object.entries(e?.headers ?? {}).map(([name, value]) => ({ name, value })),
+    headers: Object.entries(e?.headers ?? {}).map(([name, value]) => (value === MASK ? { name, value: '', stored: true } : { name, value, stored: false })),
     rateLimit: e?.rateLimitPerSecond ? String(e.rateLimitPerSecond) : '',
     retrySchedule: e?.retrySchedule?.join(', ') ?? '',
     filter: '',
@@ -94,7 +104,7 @@ export function EndpointForm(props: { tenantId: string; endpoint?: Endpoint; onS
       setErrors({ filter: notJson.message });
       return setFailure('The filter is not valid JSON.');
     }
-    const headers = Object.fromEntries(draft.headers.filter((h) => h.name.trim()).map((h) => [h.name.trim(), h.value]));
+    const headers = Object.fromEntries(draft.headers.filter((h) => h.name.trim()).map((h) => [h.name.trim(), h.stored && h.value === '' ? MASK : h.value]));
     const fields = {
       url: draft.url.trim(),
       description: draft.description,
@@ -224,8 +234,9 @@ export function EndpointForm(props: { tenantId: string; endpoint?: Endpoint; onS
               <legend>
                 <Text size="2" weight="medium">Custom headers</Text>
               </legend>
-              <Text size="1" color="gray" as="p" mb="2">
-                Sent with every delivery, e.g. an authorization token your server expects.
+              <Text size="1" color="gray" as="p" mb="2" id={`${id}-headers-hint`}>
+                Sent with every delivery, e.g. an authorization token your server expects. Credentials (Authorization, or a name
+                with token, secret, key, auth or password) are stored encrypted and never shown again: leave one empty to keep it.
               </Text>
               <Flex direction="column" gap="2">
                 {draft.headers.map((h, i) => (
@@ -239,7 +250,10 @@ export function EndpointForm(props: { tenantId: string; endpoint?: Endpoint; onS
                     />
                     <TextField.Root
                       aria-label={`Header ${i + 1} value`}
-                      placeholder="value"
+                      aria-describedby={h.stored ? `${id}-headers-hint` : undefined}
+                      type={h.stored ? 'password' : 'text'}
+                      autoComplete="off"
+                      placeholder={h.stored ? 'Stored, unchanged' : 'value'}
                       value={h.value}
                       onChange={(e) => set('headers', draft.headers.map((x, j) => (j === i ? { ...x, value: e.target.value } : x)))}
                       className="grow"
@@ -250,7 +264,7 @@ export function EndpointForm(props: { tenantId: string; endpoint?: Endpoint; onS
                   </Flex>
                 ))}
                 <Box>
-                  <Button type="button" variant="soft" color="gray" onClick={() => set('headers', [...draft.headers, { name: '', value: '' }])}>
+                  <Button type="button" variant="soft" color="gray" onClick={() => set('headers', [...draft.headers, { name: '', value: '', stored: false }])}>
                     <PlusIcon aria-hidden="true" /> Add header
                   </Button>
                 </Box>
@@ -264,7 +278,7 @@ export function EndpointForm(props: { tenantId: string; endpoint?: Endpoint; onS
                 </Field>
               </Box>
               <Box className="grow">
-                <Field id={`${id}-retry`} label="Retry schedule" hint="Delays between attempts, e.g. 10s, 1m, 10m, 1h. Empty: exponential backoff for a day." error={errors.retrySchedule}>
+                <Field id={`${id}-retry`} label="Retry schedule" hint="Delays between attempts, e.g. 10s, 1m, 10m, 1h, adding up to at most a day. Empty: exponential backoff for a day." error={errors.retrySchedule}>
                   <TextField.Root id={`${id}-retry`} placeholder="10s, 1m, 10m, 1h" value={draft.retrySchedule} onChange={(e) => set('retrySchedule', e.target.value)} aria-describedby={describedBy(`${id}-retry`, true, errors.retrySchedule)} />
                 </Field>
               </Box>
