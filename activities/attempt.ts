@@ -8,7 +8,9 @@ import { getMessageForDelivery } from '../src/db/messages';
 import {
   claimDelivery, failDelivery, holdSlot, legacyDelivery, ownedDelivery, recordAttempt, type DeliveryTarget, type RunClaim,
 } from '../src/db/deliveries';
+import { putBack, queueOf } from '../src/db/queues';
 import { newId } from '../src/lib/ids';
+import { createTurns, type StartDelivery } from '../src/ordering/turns';
 import { SecretBoxError } from '../src/secrets/secret-box';
 import { classify } from '../src/webhooks/classify';
 import { maskHeaders, revealHeaders } from '../src/webhooks/endpoint-headers';
@@ -30,6 +32,8 @@ export type AttemptDeps = {
   onAttempt?: (a: { status: 'succeeded' | 'failed'; durationMs: number; failureType?: string; latencyMs?: number }) => void;
   onEndpointDisabled?: (endpointId: string, reason: 'gone' | 'failing') => void;
   tracer?: Tracer;
+  /** Starts the run of a FIFO delivery given its queue's turn; without it the reconciler's sweep starts it. */
+  startDelivery?: StartDelivery;
 };
 
 /** A rate-limited attempt waits in place for a slot up to this long; a later slot is held and the attempt deferred. */
@@ -43,6 +47,7 @@ export const MAX_SLOT_WAIT_MS = 5_000;
  */
 export function createAttempt(deps: AttemptDeps) {
   const { db, config } = deps;
+  const turns = createTurns({ db, start: deps.startDelivery, log: deps.log });
 
   /** The retry policy of a delivery to this endpoint (the defaults when it is gone). */
   function planFor(endpoint: Pick<EndpointRow, 'retry_schedule_ms' | 'rate_limit_per_second'> | undefined): DeliveryPlan {
@@ -122,14 +127,26 @@ export function createAttempt(deps: AttemptDeps) {
       run ? (o.claim ? claimDelivery(db, target, run) : ownedDelivery(db, target, run)) : legacyDelivery(db, target),
       load(target),
     ]);
-    if (!state) return { outcome: { kind: 'failed', failureType: 'Superseded', reason: 'a newer run of this delivery owns it' } };
+    if (!state) return { outcome: run && o.claim ? await refused(target) : SUPERSEDED };
+    const queue = state.queueKey !== null ? { endpointId: target.endpointId, orderingKey: state.queueKey } : undefined;
     // Finished already: this run recorded its end, then the worker died before Temporal heard of it, or
     // the inline attempt runs again. Nothing is sent or recorded again, and the run ends as the row says.
-    if (state.status === 'succeeded') return { outcome: { kind: 'succeeded' } };
-    if (state.status === 'failed') return { outcome: { kind: 'failed', failureType: 'DeliveryEnded', reason: state.failureReason ?? 'the delivery already failed' } };
+    // On a FIFO endpoint the turn is handed on (again): the first time's start may have been lost.
+    if (state.status !== 'pending') {
+      if (queue) await turns.handOn(queue, { ensure: true });
+      if (state.status === 'succeeded') return { outcome: { kind: 'succeeded' } };
+      return { outcome: { kind: 'failed', failureType: 'DeliveryEnded', reason: state.failureReason ?? 'the delivery already failed' } };
+    }
     const closed = gate(target, loaded);
     if (closed) {
-      if (closed.kind === 'failed') await failDelivery(db, target, run, closed.reason);
+      if (closed.kind === 'failed') {
+        // Disabling an endpoint holds its queue: a head not yet attempted waits at the front instead of failing.
+        if (queue && run && closed.failureType === 'EndpointDisabled' && state.attempts === 0 && (await putBack(db, target, run.runId))) {
+          return { outcome: { ...closed, reason: `${closed.reason}; its FIFO queue is held and this message waits at its front` } };
+        }
+        await failDelivery(db, target, run, closed.reason);
+        if (queue) await turns.handOn(queue);
+      }
       return { outcome: closed };
     }
     const endpoint = loaded.endpoint as EndpointRow;
@@ -205,11 +222,28 @@ export function createAttempt(deps: AttemptDeps) {
       latencyMs: outcome.kind === 'succeeded' ? Date.now() - message.created_at.getTime() : undefined,
     });
     deps.log.debug({ ...target, attempt: number, statusCode, durationMs: result.durationMs, outcome: outcome.kind }, 'delivery attempt');
+    // Ended, and recorded as ended: the next message of a FIFO queue may go (after a 410, the endpoint is
+    // disabled by now and the queue is held).
+    if (queue && outcome.kind !== 'retry') await turns.handOn(queue);
     return { outcome, plan };
   }
 
-  return { attempt, planFor };
+  /** Why a run may not claim its row: a newer run owns it, or (FIFO) the delivery does not hold its queue's turn. */
+  async function refused(target: DeliveryTarget): Promise<Outcome> {
+    if (await queueOf(db, target)) {
+      return {
+        kind: 'failed',
+        failureType: 'NotItsTurn',
+        reason: 'a FIFO delivery runs only while it holds its queue\'s turn; it has ended, waits in its queue, or another run holds the turn (redeliver it through the API)',
+      };
+    }
+    return SUPERSEDED;
+  }
+
+  return { attempt, planFor, turns };
 }
+
+const SUPERSEDED: Outcome = { kind: 'failed', failureType: 'Superseded', reason: 'a newer run of this delivery owns it' };
 
 /** A wait inside an activity: Context's sleep ends early when the activity is cancelled; a local activity has no heartbeat to carry. */
 function sleep(ms: number): Promise<void> {

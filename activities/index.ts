@@ -1,7 +1,9 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { getEndpoint, matchingEndpoints, reserveDeliverySlot } from '../src/db/endpoints';
-import { createDeliveries, deliveryPage, failedDeliveries, getMessageForDelivery, resetDeliveries, type FailedDelivery } from '../src/db/messages';
+import { deliveryPage, failedDeliveries, getMessageForDelivery, resetDeliveries, type FailedDelivery } from '../src/db/messages';
 import { failDelivery } from '../src/db/deliveries';
+import { queueOf, queuesOfMessage, requeueFailed } from '../src/db/queues';
+import { recordRoutedPage } from '../src/db/routing';
 import { purgeMessagesBefore, type PurgeCounts } from '../src/db/retention';
 import { filterEventText } from '../src/filters/event';
 import { selectByFilter } from '../src/filters/select';
@@ -16,7 +18,7 @@ export type ActivityDeps = AttemptDeps;
 
 export function createActivities(deps: ActivityDeps) {
   const { db, log } = deps;
-  const { attempt, planFor } = createAttempt(deps);
+  const { attempt, planFor, turns } = createAttempt(deps);
 
   async function messageEventText({ messageId, channels }: MessageWorkflowInput): Promise<string> {
     const m = await getMessageForDelivery(db, messageId);
@@ -29,6 +31,9 @@ export function createActivities(deps: ActivityDeps) {
      * pending. Endpoints a filter dropped get nothing, and are named in `filteredOut`, which the message
      * workflow's history records (the local activity's result), so an operator can see why an endpoint
      * did not get a message. A page whose endpoints are all dropped still carries the cursor onwards.
+     * The workflow starts the unordered deliveries; a FIFO one waits in its queue, which starts it when its
+     * turn comes (now, if the queue was idle). Once its last page is routed, the message stops holding back
+     * FIFO queues that waited for it.
      */
     async resolveEndpoints(input: MessageWorkflowInput): Promise<ResolvedPage> {
       const page = await matchingEndpoints(db, { ...input, limit: FANOUT_PAGE_SIZE });
@@ -36,8 +41,11 @@ export function createActivities(deps: ActivityDeps) {
       const event = page.endpoints.some((e) => e.filter !== null) ? await messageEventText(input) : '';
       const { kept, dropped, unreadable } = selectByFilter(page.endpoints, event);
       if (unreadable.length > 0) log.warn({ messageId: input.messageId, endpointIds: unreadable }, 'stored filter does not compile: delivered unfiltered');
-      await createDeliveries(db, input.messageId, kept, input.afterSeq ?? '0');
-      return { endpointIds: kept, nextAfterSeq: page.lastSeq, ...(dropped.length > 0 ? { filteredOut: dropped } : {}) };
+      const last = page.lastSeq === undefined;
+      const routed = await recordRoutedPage(db, { messageId: input.messageId, tenantId: input.tenantId, endpointIds: kept, page: input.afterSeq ?? '0', last });
+      if (routed.fifo.length > 0) await turns.handOnAll(routed.fifo.map((endpointId) => ({ endpointId, orderingKey: routed.orderingKey })));
+      if (last && routed.tenantHasFifo) await turns.routed(input.messageId);
+      return { endpointIds: routed.unordered, nextAfterSeq: page.lastSeq, ...(dropped.length > 0 ? { filteredOut: dropped } : {}) };
     },
 
     /**
@@ -68,9 +76,14 @@ export function createActivities(deps: ActivityDeps) {
       throwUnlessSucceeded(outcome);
     },
 
-    /** Ends a run's delivery as failed with the reason, unless it already ended (the attempt recorded it). */
+    /**
+     * Ends a run's delivery as failed with the reason, unless it already ended (the attempt recorded it); on
+     * a FIFO endpoint the queue's turn passes on (again, when this runs twice).
+     */
     async failDelivery({ run, reason, ...target }: FailDeliveryInput): Promise<void> {
       await failDelivery(db, target, run, reason);
+      const queue = await queueOf(db, target);
+      if (queue) await turns.handOn(queue, { ensure: true });
     },
 
     /** Version 1 only: the plan of a run that predates firstAttempt. */
@@ -90,20 +103,30 @@ export function createActivities(deps: ActivityDeps) {
 
     /** Version 1 only: a page of failed deliveries, marked pending again before their redelivery starts. */
     async recoverPage(input: RecoverWorkflowInput): Promise<FailedDelivery[]> {
+      await turns.handOnAll(await requeueFailed(db, input));
       const page = await failedDeliveries(db, { ...input, limit: FANOUT_PAGE_SIZE });
       if (page.length > 0) await resetDeliveries(db, input.endpointId, page.map((d) => d.messageId));
       return page;
     },
 
-    /** One page of an endpoint's failed deliveries in the window; each new run claims its row itself. */
+    /**
+     * One page of an endpoint's failed unordered deliveries in the window; each new run claims its row itself.
+     * The FIFO ones are first queued again, all at once and in their messages' order, behind those waiting;
+     * a repeat finds them pending (or failed again after the window) and queues none twice.
+     */
     async failedDeliveriesPage(input: RecoverWorkflowInput): Promise<FailedDelivery[]> {
+      await turns.handOnAll(await requeueFailed(db, input));
       return failedDeliveries(db, { ...input, limit: FANOUT_PAGE_SIZE });
     },
 
-    /** One page of a message's deliveries (their endpoints), for a redelivery to all of them. */
+    /**
+     * One page of a message's unordered deliveries (their endpoints), for a redelivery to all of them. Its
+     * FIFO deliveries were queued again by the API; the first page moves their queues on.
+     */
     async messageDeliveriesPage(input: RedeliverWorkflowInput): Promise<{ endpointIds: string[] }> {
+      if (!input.afterEndpointId) await turns.handOnAll(await queuesOfMessage(db, input.messageId));
       // deliveryPage reads one row past the limit for its cursor; a full page makes the workflow continue.
-      const rows = await deliveryPage(db, { messageId: input.messageId, afterEndpointId: input.afterEndpointId, limit: FANOUT_PAGE_SIZE });
+      const rows = await deliveryPage(db, { messageId: input.messageId, afterEndpointId: input.afterEndpointId, limit: FANOUT_PAGE_SIZE, unorderedOnly: true });
       return { endpointIds: rows.slice(0, FANOUT_PAGE_SIZE).map((d) => d.endpoint_id) };
     },
 

@@ -109,11 +109,13 @@ export async function cost(ctx: Ctx, o: CostOptions): Promise<CostReport> {
   const notes: string[] = [];
   const ns = ctx.stack.namespace;
   const startedAt = new Date().toISOString();
-  const cases = [
+  const cases: { name: string; tag: string; group: string; endpoints: number; messages: number; fields?: Record<string, unknown> }[] = [
     { name: `${o.messages} messages to 1 endpoint`, tag: 'k1', group: 'cost-1', endpoints: 1, messages: o.messages },
+    // Ordered delivery: the message workflow starts no child; the queue starts each run (issue 18).
+    { name: `${o.messages} messages to 1 FIFO endpoint`, tag: 'kf', group: 'cost-fifo', endpoints: 1, messages: o.messages, fields: { ordering: 'fifo' } },
     ...o.fanouts.map((k) => ({ name: `1 message to ${k} endpoints`, tag: `k${k}`, group: `cost-${k}`, endpoints: k, messages: 1 })),
   ];
-  for (const c of cases) await endpointGroup(ctx, c.group, 1, c.endpoints);
+  for (const c of cases) await endpointGroup(ctx, c.group, 1, c.endpoints, undefined, c.fields);
 
   // Warm-up, not counted: task queues created, workflow code loaded, connections open.
   const [warmTenant] = await endpointGroup(ctx, 'cost-1', 1, 1);
@@ -137,7 +139,7 @@ export async function cost(ctx: Ctx, o: CostOptions): Promise<CostReport> {
   const results: CostCase[] = [];
   for (const c of cases) {
     ctx.progress(`[cost] ${c.name}`);
-    const [tenant] = await endpointGroup(ctx, c.group, 1, c.endpoints);
+    const [tenant] = await endpointGroup(ctx, c.group, 1, c.endpoints, undefined, c.fields);
     const before = o.metricsUrl ? await scrapePersistence(o.metricsUrl, ns) : undefined;
     const ids: string[] = [];
     await inPool(c.messages, o.concurrency, async (n) => {

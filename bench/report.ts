@@ -72,6 +72,17 @@ export function targets(results: ScenarioResult[], fanout: number): Target[] {
       by: s !== null ? `${s <= 30 ? '' : '+'}${Math.round((s - 30) * 10) / 10} s (${(s / 30).toFixed(1)}×)` : 'n/a',
     });
   }
+  const o1 = by('o1');
+  if (o1 && o1.deliveriesPerSecond !== null) {
+    const v = o1.deliveriesPerSecond;
+    out.push({ name: 'o1: one FIFO endpoint ≥ 10 deliveries/s', goal: '≥ 10/s', measured: `${v}/s`, met: v >= 10, by: `${v >= 10 ? '+' : ''}${Math.round((v - 10) * 10) / 10}/s` });
+  }
+  const o20 = by('o20');
+  const u20 = by('u20');
+  if (o20 && u20 && o20.deliveriesPerSecond !== null && u20.deliveriesPerSecond) {
+    const ratio = o20.deliveriesPerSecond / u20.deliveriesPerSecond;
+    out.push({ name: 'o20: FIFO endpoints side by side within 20% of unordered (u20)', goal: '≥ 80%', measured: `${o20.deliveriesPerSecond} / ${u20.deliveriesPerSecond} = ${pct(ratio)}`, met: ratio >= 0.8, by: `${ratio >= 0.8 ? '+' : ''}${Math.round((ratio - 0.8) * 1000) / 10} points` });
+  }
   const loaded = results.filter((r) => HOOKFLOW.includes(r.id) && r.usage);
   if (loaded.length > 0) {
     const peak = loaded.reduce((m, r) => (r.usage!.peakRssMiB.total > m.usage!.peakRssMiB.total ? r : m));
@@ -155,7 +166,7 @@ export function renderReport(r: Report): string {
   }
   if (r.targets.length > 0) {
     out.push('');
-    out.push('Targets (issue 5)');
+    out.push('Targets (issue 5; o: issue 18)');
     out.push(table(['target', 'goal', 'measured', 'verdict', 'by'], r.targets.map((t) => [t.name, t.goal, t.measured, t.met === null ? 'n/a' : t.met ? 'met' : 'MISSED', t.by])));
   }
   const notes = r.results.flatMap((x) => [

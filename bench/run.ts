@@ -16,7 +16,7 @@ import { engine } from './engine';
 import { Sampler } from './procs';
 import { Receivers } from './receivers';
 import { renderReport, ratios, targets, type Report } from './report';
-import { fanoutOne, fanoutTen, maximum, steady, warmUp, wire, type Ctx, type Options, type ScenarioResult } from './scenarios';
+import { fanoutOne, fanoutTen, fifoMany, fifoOne, maximum, steady, warmUp, wire, type Ctx, type Options, type ScenarioResult } from './scenarios';
 import { benchLogger, startStack, type BenchStack, type StackKind } from './stack';
 import { cost, renderCost } from './cost';
 import { scaleout } from './scaleout';
@@ -25,7 +25,9 @@ import { chain, renderChain } from './chain';
 import { filterEval, filtered, renderFilterEval, unfiltered } from './filters';
 import { freePort } from '../src/embedded/postgres';
 
-const ALL = ['a', 'b', 'c', 'd', 'e', 'f'];
+const ALL = ['a', 'b', 'c', 'd', 'e', 'f', 'o'];
+/** What a run without --scenarios measures: all but o (ordered delivery), which runs when asked for. */
+const DEFAULT = ['a', 'b', 'c', 'd', 'e', 'f'];
 /** Scenarios with a report of their own, run one per invocation. */
 const ALONE = ['cost', 'soak', 'scaleout', 'chain', 'filter-eval'];
 
@@ -50,13 +52,13 @@ const program = new Command('bench')
   .option('--filter-events <n>', 'f: events to each group (1 → 100 endpoints unfiltered, 1 → 1,000 with 900 filtering it out)', whole('--filter-events', 1_000), 5)
   .option('--filter-eval-rounds <n>', 'filter-eval: timed rounds (the median is reported)', whole('--filter-eval-rounds', 100), 7)
   .option('--filter-eval-iterations <n>', 'filter-eval: evaluations per round', whole('--filter-eval-iterations', 10_000_000), 20_000)
-  .option('--scenarios <list>', `which of a,b,c,d,e,f to run; or one of ${ALONE.join(', ')} alone`, (text) => {
+  .option('--scenarios <list>', `which of ${ALL.join(',')} to run (o: ordered delivery, not run by default); or one of ${ALONE.join(', ')} alone`, (text) => {
     const list = text.split(',').map((s) => s.trim()).filter(Boolean);
     if (list.length === 1 && ALONE.includes(list[0]!)) return list;
     const bad = list.filter((s) => !ALL.includes(s));
     if (bad.length > 0 || list.length === 0) throw new InvalidArgumentError(`--scenarios takes a comma-separated subset of ${ALL.join(',')}, or one of ${ALONE.join(', ')} alone`);
     return list;
-  }, ALL)
+  }, DEFAULT)
   .option('--drain-timeout <s>', 'a: how long to wait for deliveries after the last event; a backlog left then is reported, not awaited', positive('--drain-timeout', 3_600), 15)
   .option('--max-wait <s>', 'b–e: longest wait for all deliveries after the last request', positive('--max-wait', 3_600), 300)
   .option('--wire-events <n>', 'e: how many POSTs', whole('--wire-events', 1_000_000), 5_000)
@@ -66,6 +68,9 @@ const program = new Command('bench')
   .option('--engine-local-activity', "d: experiment: run the child's no-op as a local activity")
   .option('--engine-fanout <n>', 'd: experiment: children per parent (events/n parents)', whole('--engine-fanout', 2_000), 1)
   .option('--engine-search-attributes', "d: experiment: hookflow's search attributes on both workflows")
+  .option('--fifo-events <n>', 'o1: events to the one FIFO endpoint', whole('--fifo-events', 1_000_000), 500)
+  .option('--fifo-endpoints <n>', 'o20, u20: FIFO endpoints side by side (o20), and as many unordered ones (u20)', whole('--fifo-endpoints', 10_000), 20)
+  .option('--fifo-per-endpoint <n>', 'o20, u20: events to each of those endpoints', whole('--fifo-per-endpoint', 100_000), 50)
   .option('--cost-messages <n>', 'cost: messages to the one-endpoint tenant', whole('--cost-messages', 10_000), 20)
   .option('--cost-fanout <list>', 'cost: endpoint counts of the one-message fan-out cases', (text) => text.split(',').map((k) => whole('--cost-fanout', 10_000)(k.trim())), [10, 100])
   .option('--cost-concurrency <n>', 'cost: messages in flight (1: each waits for the previous delivery)', whole('--cost-concurrency', 1_000), 1)
@@ -147,6 +152,9 @@ const opts: Options = {
   engineFanout: raw.engineFanout,
   engineSearchAttributes: Boolean(raw.engineSearchAttributes),
   filterEvents: raw.filterEvents,
+  fifoEvents: raw.fifoEvents,
+  fifoEndpoints: raw.fifoEndpoints,
+  fifoPerEndpoint: raw.fifoPerEndpoint,
 };
 
 /** The engine and worker settings from the flags, as the environment variables src/config.ts reads. */
@@ -271,7 +279,7 @@ async function main(): Promise<void> {
     // a backlog it cannot drain within --drain-timeout is left behind and would slow whatever followed.
     if (opts.scenarios.includes('d')) await run('d', engine);
     if (opts.scenarios.includes('e')) await run('e', wire);
-    if (opts.scenarios.some((s) => ['a', 'b', 'c', 'f'].includes(s))) {
+    if (opts.scenarios.some((s) => ['a', 'b', 'c', 'f', 'o'].includes(s))) {
       progress('warm-up: 10 events, not counted');
       await warmUp(ctx);
     }
@@ -284,9 +292,15 @@ async function main(): Promise<void> {
       await run('f100', unfiltered);
       await run('f1000', filtered);
     }
+    if (opts.scenarios.includes('o')) {
+      await run('o1', fifoOne);
+      // The unordered run first: the FIFO one then meets an engine as warm as it.
+      await run('u20', fifoMany('unordered'));
+      await run('o20', fifoMany('fifo'));
+    }
     if (opts.scenarios.includes('a')) await run('a', steady);
 
-    const order = ['a', 'b', 'c1', 'c10', 'f100', 'f1000', 'd', 'e'];
+    const order = ['a', 'b', 'c1', 'c10', 'f100', 'f1000', 'o1', 'u20', 'o20', 'd', 'e'];
     results.sort((x, y) => order.indexOf(x.id) - order.indexOf(y.id));
     const report: Report = {
       command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,

@@ -30,6 +30,9 @@ export type Options = {
   engineLocalActivity: boolean;
   engineFanout: number;
   engineSearchAttributes: boolean;
+  fifoEvents: number;
+  fifoEndpoints: number;
+  fifoPerEndpoint: number;
   /** f: events sent to each filter fan-out group (one at a time at --concurrency 1). */
   filterEvents: number;
 };
@@ -98,8 +101,13 @@ function hookflow(ctx: Ctx): Hookflow {
   return client;
 }
 
-/** `count` endpoints for one tenant, at receivers.url(group, n), each with `filterOf(n)` if given; created once per group. */
-export async function endpointGroup(ctx: Ctx, group: string, tenants: number, perTenant: number, filterOf?: (n: number) => Record<string, unknown>): Promise<string[]> {
+/**
+ * `count` endpoints for one tenant, at receivers.url(group, n), each with `filterOf(n)` if given and `fields` in
+ * each POST /endpoints; created once per group.
+ */
+export async function endpointGroup(
+  ctx: Ctx, group: string, tenants: number, perTenant: number, filterOf?: (n: number) => Record<string, unknown>, fields: Record<string, unknown> = {},
+): Promise<string[]> {
   const existing = ctx.tenants.get(group);
   if (existing) return existing;
   const ids = Array.from({ length: tenants }, (_, t) => `bench-${ctx.runId}-${group}-${t}`);
@@ -109,6 +117,7 @@ export async function endpointGroup(ctx: Ctx, group: string, tenants: number, pe
       url: ctx.receivers.url(group, n),
       description: `bench ${group} ${n}`,
       ...(filterOf ? { filter: filterOf(n) } : {}),
+      ...fields,
     });
   });
   ctx.tenants.set(group, ids);
@@ -288,8 +297,13 @@ export async function steady(ctx: Ctx): Promise<ScenarioResult> {
   return result;
 }
 
-/** Closed loop: `count` events, at most --concurrency in flight, to `perEvent` endpoints each. */
-export async function burst(ctx: Ctx, tag: string, title: string, count: number, tenants: string[], perEvent: number): Promise<ScenarioResult> {
+/**
+ * Closed loop: `count` events, at most --concurrency in flight, to `perEvent` endpoints each; event n goes
+ * to tenants[n % tenants.length]. `check` adds notes from the requests once every delivery arrived.
+ */
+export async function burst(
+  ctx: Ctx, tag: string, title: string, count: number, tenants: string[], perEvent: number, check?: (sents: Sent[]) => string[],
+): Promise<ScenarioResult> {
   const window = ctx.sampler?.open();
   const sents: Sent[] = [];
   const stop = ticker(ctx, () => `[${tag}] accepted ${sents.filter((s) => s.ok).length}/${count}, delivered ${ctx.receivers.deliveredCount(tag)}/${count * perEvent}`);
@@ -302,7 +316,9 @@ export async function burst(ctx: Ctx, tag: string, title: string, count: number,
   stop();
   const usage = window?.close();
   if (drained) await settle(ctx);
-  return receiptsResult(ctx, tag, title, sents, perEvent, waitEnded, usage);
+  const result = receiptsResult(ctx, tag, title, sents, perEvent, waitEnded, usage);
+  result.notes.push(...(check?.(sents) ?? []));
+  return result;
 }
 
 /** b. Maximum throughput: N events as fast as ingest allows. */
@@ -324,6 +340,48 @@ export async function fanoutTen(ctx: Ctx): Promise<ScenarioResult> {
   const [tenant] = await endpointGroup(ctx, 'c10', 1, 10);
   const count = Math.max(1, Math.round(ctx.opts.events / 10));
   return burst(ctx, 'c10', `${count} events to 10 endpoints each`, count, [tenant!], 10);
+}
+
+/**
+ * Pairs of events the contract orders that arrived the other way round: A's 202 came back before B was
+ * sent, both went to the same FIFO queue (`sameQueue`), and B arrived first. 0 on a correct run.
+ */
+function orderViolations(ctx: Ctx, sents: Sent[], sameQueue: (a: Sent, b: Sent) => boolean): number {
+  const first = (s: Sent) => ctx.receivers.arrivals.get(s.id)?.[0];
+  const ok = sents.filter((s) => s.ok && first(s) !== undefined);
+  let violations = 0;
+  for (const a of ok) {
+    for (const b of ok) {
+      if (a.ackAt < b.sentAt && sameQueue(a, b) && first(b)! < first(a)!) violations += 1;
+    }
+  }
+  return violations;
+}
+
+/** o1. One FIFO endpoint: --fifo-events events, one at a time by the contract, to a receiver that answers at once. */
+export async function fifoOne(ctx: Ctx): Promise<ScenarioResult> {
+  const tenants = await endpointGroup(ctx, 'o1', 1, 1, undefined, { ordering: 'fifo' });
+  return burst(ctx, 'o1', `${ctx.opts.fifoEvents} events to 1 FIFO endpoint, ${ctx.opts.concurrency} in flight`, ctx.opts.fifoEvents, tenants, 1, (sents) => [
+    `order: ${orderViolations(ctx, sents, () => true)} pairs of events arrived against the order of their 202s`,
+  ]);
+}
+
+/**
+ * o20 / u20. --fifo-endpoints endpoints, one per tenant, --fifo-per-endpoint events each, side by side:
+ * FIFO endpoints (o20), and the same load on unordered ones (u20), for the ratio of the two.
+ */
+export function fifoMany(ordering: 'fifo' | 'unordered') {
+  return async (ctx: Ctx): Promise<ScenarioResult> => {
+    const tag = ordering === 'fifo' ? 'o20' : 'u20';
+    const { fifoEndpoints: endpoints, fifoPerEndpoint: each } = ctx.opts;
+    const tenants = await endpointGroup(ctx, tag, endpoints, 1, undefined, { ordering });
+    // Event n went to tenant n % endpoints (burst), each tenant's one endpoint being one queue.
+    const queueOf = (s: Sent) => Number(s.id.slice(s.id.lastIndexOf('.') + 1)) % endpoints;
+    const title = `${endpoints} ${ordering === 'fifo' ? 'FIFO' : 'unordered'} endpoints × ${each} events, ${ctx.opts.concurrency} in flight`;
+    return burst(ctx, tag, title, endpoints * each, tenants, 1, (sents) =>
+      ordering === 'fifo' ? [`order: ${orderViolations(ctx, sents, (a, b) => queueOf(a) === queueOf(b))} pairs of events arrived against the order of their 202s`] : [],
+    );
+  };
 }
 
 /**

@@ -15,6 +15,7 @@ export const MessageId = z
   .refine((id) => !/^\.+$/.test(id), 'must not be made of dots alone');
 export const Channel = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'must match ^[A-Za-z0-9_.:-]{1,128}$');
 export const Channels = z.array(Channel).max(10).openapi({ description: 'At most 10 channels.' });
+export const OrderingKey = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'must match ^[A-Za-z0-9_.:-]{1,128}$');
 export const Timestamp = z.string().openapi({ format: 'date-time' });
 
 export const Duration = z

@@ -6,6 +6,10 @@ import {
   type EndpointRow, type NewEndpoint,
 } from '../db/endpoints';
 import { countFailedDeliveries, createDeliveries, insertMessage, markWorkflowStarted } from '../db/messages';
+import { dropQueuesOf } from '../db/queues';
+import { createTurns } from '../ordering/turns';
+import { deliveryStarter } from '../temporal/delivery-starter';
+import { queueRoutes } from './queues';
 import { formatDuration, parseDuration } from '../lib/duration';
 import { newId } from '../lib/ids';
 import { JsonText } from '../lib/json-text';
@@ -75,6 +79,9 @@ const EndpointFields = {
   retrySchedule: z.array(Duration).min(1).max(20).nullable().openapi({ description: 'Replaces the exponential default: ["10s","100s"] = three attempts.' }),
   metadata: Metadata,
   filter: FilterBody.nullable(),
+  ordering: z.enum(['unordered', 'fifo']).openapi({
+    description: '"fifo": messages one at a time, in the order they were accepted (per orderingKey); a change applies to messages accepted after it. Default "unordered".',
+  }),
 };
 
 const EndpointCreate = z
@@ -91,6 +98,7 @@ const EndpointCreate = z
     retrySchedule: EndpointFields.retrySchedule.optional(),
     metadata: EndpointFields.metadata.optional(),
     filter: EndpointFields.filter.optional(),
+    ordering: EndpointFields.ordering.optional(),
     relay: z.boolean().optional().openapi({ description: '`hookflow listen`\'s endpoint: deliveries travel down its connection to a local URL (docs/relay.md).' }),
   })
   .strict()
@@ -117,6 +125,7 @@ const Endpoint = z
     metadata: z.record(z.string(), z.unknown()),
     relay: z.boolean(),
     filter: FilterBody.nullable().openapi({ description: 'Returned as written: numbers keep their digits.' }),
+    ordering: z.enum(['unordered', 'fifo']),
     createdAt: Timestamp,
     updatedAt: Timestamp,
   })
@@ -149,12 +158,19 @@ function endpointJson(e: EndpointRow) {
     metadata: e.metadata,
     relay: e.relay,
     filter: e.filter === null ? null : new JsonText(e.filter),
+    ordering: e.ordering,
     createdAt: e.created_at.toISOString(),
     updatedAt: e.updated_at.toISOString(),
   };
 }
 
-export function endpointRoutes(routes: Routes, { db, temporal, config }: ApiDeps): void {
+/** Queues a PATCH that enables an endpoint resumes at once; the reconciler's sweep resumes any others within seconds. */
+const RESUME_AT_ONCE = 100;
+
+export function endpointRoutes(routes: Routes, deps: ApiDeps): void {
+  const { db, temporal, config } = deps;
+  const turns = createTurns({ db, start: deliveryStarter(temporal, config.temporal.taskQueue), log: deps.log });
+
   /** SSRF guard at create time for IP literals; names are checked when each attempt connects. */
   function checkReachable(url: string | undefined): void {
     if (url === undefined || config.allowPrivateNetwork) return;
@@ -234,6 +250,7 @@ export function endpointRoutes(routes: Routes, { db, temporal, config }: ApiDeps
         retryScheduleMs: retryScheduleMs ?? null,
         metadata: body.metadata ?? {},
         filterJson: body.filter ? readFilter(req).text : null,
+        ordering: body.ordering ?? 'unordered',
       };
       if (principal.kind === 'operator') return { status: 201, body: endpointJson(await insertEndpoint(db, fields)) };
       // A portal session's endpoints are bounded per tenant: each is a URL that test sends and recoveries POST to.
@@ -276,7 +293,7 @@ export function endpointRoutes(routes: Routes, { db, temporal, config }: ApiDeps
     path: '/endpoints/:id',
     tag: 'Endpoints',
     tenant: { access: 'write', scope: 'endpoint' },
-    summary: 'Change some fields of an endpoint; re-enabling clears the reason it was disabled',
+    summary: 'Change some fields of an endpoint; re-enabling clears the reason it was disabled and resumes its FIFO queues',
     params: IdParams,
     body: EndpointPatch,
     responses: { 200: { description: 'The endpoint.', schema: Endpoint }, 404: { description: 'No such endpoint.' } },
@@ -299,6 +316,7 @@ export function endpointRoutes(routes: Routes, { db, temporal, config }: ApiDeps
       if (body.headers !== undefined) changes.headers = unmaskHeaders(body.headers, (await load(params.id)).headers);
       const endpoint = await updateEndpoint(db, params.id, changes);
       if (!endpoint) throw notFound('endpoint');
+      if (body.disabled === false) await turns.resumeEndpoint(endpoint.id, RESUME_AT_ONCE);
       return { status: 200, body: endpointJson(endpoint) };
     },
   });
@@ -314,6 +332,8 @@ export function endpointRoutes(routes: Routes, { db, temporal, config }: ApiDeps
     handler: async ({ params }) => {
       if (!(await deleteEndpoint(db, params.id))) throw notFound('endpoint');
       await noticeRelayDeleted(db, params.id);
+      // Deliveries waiting in its FIFO queues have no run to end them: they fail now.
+      await dropQueuesOf(db, params.id);
       return { status: 204 };
     },
   });
@@ -360,7 +380,8 @@ export function endpointRoutes(routes: Routes, { db, temporal, config }: ApiDeps
       const type = body.type ?? 'hookflow.test';
       const payloadJson = JSON.stringify(body.payload ?? { message: 'This is a test event from hookflow.' });
       if (byteLength(payloadJson) > config.maxPayloadBytes) throw payloadTooLarge(config.maxPayloadBytes);
-      const { row } = await insertMessage(db, { id: newId('msg'), tenantId: endpoint.tenant_id, eventType: type, payloadJson, channels: [] });
+      // Not routed, and not queued on a FIFO endpoint: a test checks the endpoint now, beside its queue.
+      const { row } = await insertMessage(db, { id: newId('msg'), tenantId: endpoint.tenant_id, eventType: type, payloadJson, channels: [], routed: true });
       // The workflow first, then the pending row: a start that fails leaves no row that nothing would end,
       // and a run that did start claims (or creates) the row itself, whichever comes first.
       await temporal.workflow.start('deliveryWorkflow', {
@@ -400,4 +421,6 @@ export function endpointRoutes(routes: Routes, { db, temporal, config }: ApiDeps
       return { status: 202, body: { count } };
     },
   });
+
+  queueRoutes(routes, deps, load);
 }

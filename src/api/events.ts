@@ -7,13 +7,16 @@ import { getEventType } from '../db/event-types';
 import { decodeIdCursor, encodeIdCursor } from '../db/cursor';
 import {
   deliveryCounts, deliveryPage, getDelivery, deliverySummaries, firstDeliveries, getMessage, insertMessage, listMessages, markWorkflowStarted,
-  type DeliveryRow, type DeliverySummary, type MessageRow,
+  retakePlace, type DeliveryRow, type DeliverySummary, type MessageRow,
 } from '../db/messages';
+import { enqueueNew, isFifoFor, requeueDelivery, requeueMessage } from '../db/queues';
 import { newId } from '../lib/ids';
+import { createTurns } from '../ordering/turns';
+import { deliveryStarter } from '../temporal/delivery-starter';
 import { deliveryWorkflowId, deliverySearchAttributes, messageSearchAttributes, messageWorkflowId, redeliverWorkflowId } from '../../workflows/ids';
 import type { ApiDeps } from './deps';
 import {
-  Channels, EventTypeName, IdParams, List, MAX_JSON_DEPTH, MessageId, Paging, TenantId, Text, TimeWindow, Timestamp,
+  Channels, EventTypeName, IdParams, List, MAX_JSON_DEPTH, MessageId, OrderingKey, Paging, TenantId, Text, TimeWindow, Timestamp,
   afterSeq, byteLength, jsonDepth, payloadTooLarge,
 } from './common';
 import { conflict, notFound, validationFailed } from './errors';
@@ -33,6 +36,9 @@ export const EventCreate = z
     payload: Payload,
     id: MessageId.optional().openapi({ description: 'Your id for the event; the same id again is not delivered twice.' }),
     channels: Channels.optional(),
+    orderingKey: OrderingKey.optional().openapi({
+      description: 'On a FIFO endpoint, the order holds among the events with the same key (and among those with none); a key held back by a failing event never holds back another. Ignored by unordered endpoints.',
+    }),
   })
   .strict();
 
@@ -47,6 +53,9 @@ const Delivery = z
     lastAttemptAt: Timestamp.nullable(),
     nextAttemptAt: Timestamp.nullable(),
     failureReason: z.string().nullable().openapi({ description: 'Why a failed delivery failed: its last error, or that its workflow was cancelled, terminated or timed out.' }),
+    waitingFor: z.string().nullable().openapi({
+      description: 'On a FIFO endpoint, the id of the message this pending delivery waits behind (the one whose delivery holds its queue), else null.',
+    }),
   })
   .openapi('Delivery');
 
@@ -69,6 +78,7 @@ const Event = z
     type: z.string(),
     payload: Payload,
     channels: z.array(z.string()),
+    orderingKey: z.string().nullable(),
     createdAt: Timestamp,
     deliveries: z.array(Delivery).openapi({ description: `The first ${INLINE_DELIVERIES} deliveries, by endpoint id.` }),
     deliveriesNextCursor: z.string().nullable().openapi({ description: 'Set when there are more: the cursor for GET /events/{id}/deliveries.' }),
@@ -103,6 +113,7 @@ function deliveryJson(d: DeliveryRow) {
     lastAttemptAt: d.last_attempt_at?.toISOString() ?? null,
     nextAttemptAt: d.next_attempt_at?.toISOString() ?? null,
     failureReason: d.failure_reason,
+    waitingFor: d.waiting_for,
   };
 }
 
@@ -124,6 +135,7 @@ async function eventsJson(db: ApiDeps['db'], messages: MessageRow[]) {
       type: m.event_type,
       payload: new JsonText(m.payload),
       channels: m.channels,
+      orderingKey: m.ordering_key,
       createdAt: m.created_at.toISOString(),
       deliveries: page.data,
       deliveriesNextCursor: page.nextCursor,
@@ -144,8 +156,9 @@ function schemaValidator() {
   };
 }
 
-export function eventRoutes(routes: Routes, { db, temporal, config, metrics }: ApiDeps): void {
+export function eventRoutes(routes: Routes, { db, temporal, config, metrics, log }: ApiDeps): void {
   const validatorFor = schemaValidator();
+  const turns = createTurns({ db, start: deliveryStarter(temporal, config.temporal.taskQueue), log });
 
   routes.add({
     method: 'post',
@@ -189,7 +202,7 @@ export function eventRoutes(routes: Routes, { db, temporal, config, metrics }: A
 
       const id = body.id ?? headerKey ?? newId('msg');
       const { row, created } = await insertMessage(db, {
-        id, tenantId: body.tenantId, eventType: body.type, payloadJson, channels: body.channels ?? [],
+        id, tenantId: body.tenantId, eventType: body.type, payloadJson, channels: body.channels ?? [], orderingKey: body.orderingKey,
       });
       if (!created && (row.tenant_id !== body.tenantId || row.event_type !== body.type)) {
         throw conflict(`Event id ${id} is already used by an event of another tenant or type.`);
@@ -197,6 +210,8 @@ export function eventRoutes(routes: Routes, { db, temporal, config, metrics }: A
       // Started at most once: a retry of a request whose start failed starts it now; a repeat of a
       // started one does not, even after Temporal has forgotten the workflow.
       if (!row.workflow_started) {
+        // Sent again after a 503: its 202 comes now, so its place in the order is taken now.
+        if (!created) await retakePlace(db, id, row.tenant_id);
         try {
           await temporal.workflow.start('messageWorkflow', {
             taskQueue: config.temporal.taskQueue,
@@ -290,11 +305,22 @@ export function eventRoutes(routes: Routes, { db, temporal, config, metrics }: A
         const endpoint = await getEndpoint(db, body.endpointId);
         if (!endpoint || endpoint.tenant_id !== tenantId) throw notFound('endpoint of this tenant');
         const workflowId = deliveryWorkflowId(messageId, endpoint.id);
+        const delivery = await getDelivery(db, messageId, endpoint.id);
+        if (delivery ? delivery.queue_key !== null : await isFifoFor(db, messageId, endpoint.id)) {
+          // A FIFO delivery is queued again behind those waiting; its queue starts it when its turn comes.
+          if (delivery?.status === 'pending') throw conflict(`Delivery to ${endpoint.id} is still pending (running, or waiting in its FIFO queue).`);
+          if (delivery && (await isRunning(temporal, workflowId)) && !(await closesWithin(temporal, workflowId, CLOSING_WAIT_MS))) {
+            throw conflict(`Delivery to ${endpoint.id} is still running; wait for it to end or cancel it first.`);
+          }
+          const queues = delivery ? await requeueDelivery(db, { messageId, endpointId: endpoint.id }) : [await enqueueNew(db, messageId, endpoint.id)];
+          if (queues.length === 0) throw conflict(`Delivery to ${endpoint.id} is still pending.`);
+          await turns.handOnAll(queues);
+          return { status: 202, body: { id: messageId, endpointIds: [endpoint.id], count: 1 } };
+        }
         if (await isRunning(temporal, workflowId)) {
           // A run records its delivery's end a moment before it closes. Over (the row says so): give it that
           // moment. Still pending: the contract's 409.
-          const row = await getDelivery(db, messageId, endpoint.id);
-          const closing = row !== undefined && row.status !== 'pending' && (await closesWithin(temporal, workflowId, CLOSING_WAIT_MS));
+          const closing = delivery !== undefined && delivery.status !== 'pending' && (await closesWithin(temporal, workflowId, CLOSING_WAIT_MS));
           if (!closing) throw conflict(`Delivery to ${endpoint.id} is still running; wait for it to end or cancel it first.`);
         }
         try {
@@ -316,6 +342,9 @@ export function eventRoutes(routes: Routes, { db, temporal, config, metrics }: A
       const summary = await deliveryCounts(db, messageId);
       if (summary.pending > 0) throw conflict(`${summary.pending} deliveries of ${messageId} are still running; wait for them to end or cancel them first.`);
       if (summary.total > 0) {
+        // FIFO deliveries go back into their queues first; the workflow's first page moves those queues on
+        // (and the reconciler does, should the start below fail) and starts new runs of the unordered ones.
+        await requeueMessage(db, messageId);
         await temporal.workflow.start('redeliverWorkflow', {
           taskQueue: config.temporal.taskQueue,
           workflowId: redeliverWorkflowId(messageId, randomUUID()),

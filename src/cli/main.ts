@@ -111,8 +111,11 @@ events
   .option('--payload <json>', 'the payload, a JSON object', jsonText, '{}')
   .option('--id <id>', 'your event id (idempotency)')
   .option('--channel <channel>', 'a channel (repeatable)', collect)
-  .action((o: { tenant: string; type: string; payload: string; id?: string; channel?: string[] }) =>
-    client((hookflow, rawJson) => hookflow.events.send({ tenantId: o.tenant, type: o.type, payload: rawJson(o.payload), id: o.id, channels: o.channel }))(),
+  .option('--ordering-key <key>', 'on FIFO endpoints, order among the events with this key only')
+  .action((o: { tenant: string; type: string; payload: string; id?: string; channel?: string[]; orderingKey?: string }) =>
+    client((hookflow, rawJson) =>
+      hookflow.events.send({ tenantId: o.tenant, type: o.type, payload: rawJson(o.payload), id: o.id, channels: o.channel, orderingKey: o.orderingKey }),
+    )(),
   );
 events
   .command('get <id>')
@@ -130,14 +133,32 @@ endpoints
   .option('--secret <whsec>', 'the signing secret (default: generated)')
   .option('--description <text>', 'a description')
   .option('--filter <json>', 'only events this payload filter matches (docs/filters.md), a JSON object', jsonText)
-  .action((o: { tenant: string; url: string; eventType?: string[]; channel?: string[]; secret?: string; description?: string; filter?: string }) =>
+  .option('--fifo', 'deliver in order: one message at a time, in the order they were accepted (per ordering key)')
+  .action((o: { tenant: string; url: string; eventType?: string[]; channel?: string[]; secret?: string; description?: string; filter?: string; fifo?: boolean }) =>
     client((hookflow, rawJson) =>
       hookflow.endpoints.create({
         tenantId: o.tenant, url: o.url, eventTypes: o.eventType, channels: o.channel, secret: o.secret, description: o.description,
         // Sent as written, so the filter's numbers keep their digits.
         filter: o.filter === undefined ? undefined : rawJson(o.filter),
+        ordering: o.fifo ? 'fifo' : undefined,
       }),
     )(),
+  );
+endpoints
+  .command('get <id>')
+  .description('GET /endpoints/:id, with its FIFO queue (GET /endpoints/:id/queue) when it delivers in order or messages still wait')
+  .action((id: string) =>
+    client(async (hookflow) => {
+      const [endpoint, queue] = await Promise.all([hookflow.endpoints.get(id), hookflow.endpoints.queue(id)]);
+      return endpoint.ordering === 'fifo' || queue.waiting > 0 ? { ...endpoint, queue: { waiting: queue.waiting, queues: queue.queues, nextCursor: queue.nextCursor } } : endpoint;
+    })(),
+  );
+endpoints
+  .command('queue <id>')
+  .description("GET /endpoints/:id/queue: a FIFO endpoint's queues, how many messages wait in each, and what each waits for")
+  .option('--cursor <cursor>', 'the next page of queues (nextCursor)')
+  .action((id: string, o: { cursor?: string }) =>
+    client((hookflow) => hookflow.endpoints.queue(id, { cursor: o.cursor }))(),
   );
 endpoints
   .command('list')

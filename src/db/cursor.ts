@@ -33,3 +33,14 @@ export function decodeIdCursor(cursor: string): string | undefined {
   const match = /^i:([A-Za-z0-9_.:-]{1,256})$/.exec(text);
   return match?.[1];
 }
+
+/** Cursors of lists keyed by an ordering key (an endpoint's FIFO queues), the empty key included. */
+export function encodeKeyCursor(key: string): string {
+  return Buffer.from(`k:${key}`).toString('base64url');
+}
+
+export function decodeKeyCursor(cursor: string): string | undefined {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  const match = /^k:([A-Za-z0-9_.:-]{0,128})$/.exec(text);
+  return match?.[1];
+}

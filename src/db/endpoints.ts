@@ -29,6 +29,7 @@ export type EndpointRow = {
   /** The filter's JSON text as written, or null (src/filters/). */
   filter: string | null;
   failing_since: Date | null;
+  ordering: Ordering;
   created_at: Date;
   updated_at: Date;
 };
@@ -49,7 +50,10 @@ export type NewEndpoint = {
   /** JSON text, kept as written so its numbers stay exact; null = no filter. */
   filterJson: string | null;
   relay?: boolean;
+  ordering: Ordering;
 };
+
+export type Ordering = 'unordered' | 'fifo';
 
 export type EndpointChanges = Partial<Omit<NewEndpoint, 'id' | 'tenantId' | 'secret' | 'relay'>>;
 
@@ -123,8 +127,8 @@ async function resealIfStale(db: Db, box: SecretBox, row: StoredEndpointRow): Pr
   return plain;
 }
 
-/** Columns written as they are; `headers` is split into two (storedHeaders). */
-const COLUMNS: Record<Exclude<keyof EndpointChanges, 'headers'>, string> = {
+/** Columns written as they are; `headers` is split into two (storedHeaders), `ordering` moves its boundary too. */
+const COLUMNS: Record<Exclude<keyof EndpointChanges, 'headers' | 'ordering'>, string> = {
   url: 'url',
   description: 'description',
   eventTypes: 'event_types',
@@ -144,10 +148,10 @@ async function insertRow(db: Pick<Db, 'query'>, box: SecretBox, e: NewEndpoint, 
   const headers = storedHeaders(box, e.id, e.headers);
   const { rows } = await db.query<StoredEndpointRow>(
     `INSERT INTO endpoints (id, tenant_id, url, description, event_types, channels, secret, headers, sensitive_headers, disabled,
-       rate_limit_per_second, retry_schedule_ms, metadata, filter, portal_session_id, relay)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING *`,
+       rate_limit_per_second, retry_schedule_ms, metadata, filter, portal_session_id, relay, ordering)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING *`,
     [e.id, e.tenantId, e.url, e.description, e.eventTypes, e.channels, box.seal(e.secret, e.id), headers.plain, headers.sealed, e.disabled,
-      e.rateLimitPerSecond, e.retryScheduleMs, JSON.stringify(e.metadata), e.filterJson, portalSessionId, e.relay ?? false],
+      e.rateLimitPerSecond, e.retryScheduleMs, JSON.stringify(e.metadata), e.filterJson, portalSessionId, e.relay ?? false, e.ordering],
   );
   return opened(box, rows[0]!);
 }
@@ -204,7 +208,7 @@ export async function listEndpoints(db: Db, q: { tenantId?: string; limit: numbe
 export async function updateEndpoint(db: Db, id: string, changes: EndpointChanges): Promise<EndpointRow | undefined> {
   const sets: string[] = [];
   const values: unknown[] = [id];
-  for (const [key, column] of Object.entries(COLUMNS) as [Exclude<keyof EndpointChanges, 'headers'>, string][]) {
+  for (const [key, column] of Object.entries(COLUMNS) as [Exclude<keyof EndpointChanges, 'headers' | 'ordering'>, string][]) {
     if (changes[key] === undefined) continue; // null is a value: it clears a filter or a rate limit
     const value = changes[key];
     values.push(key === 'metadata' ? JSON.stringify(value) : value);
@@ -216,6 +220,17 @@ export async function updateEndpoint(db: Db, id: string, changes: EndpointChange
     sets.push(`headers = $${values.length - 1}`, `sensitive_headers = $${values.length}`);
   }
   if (changes.disabled === false) sets.push('disabled_reason = NULL', 'failing_since = NULL');
+  if (changes.ordering !== undefined) {
+    // A change applies to the messages accepted after it: those above the newest seq now. All three read the
+    // row as it was, so a PATCH that repeats the current ordering changes nothing.
+    values.push(changes.ordering);
+    const n = `$${values.length}::text`;
+    sets.push(
+      `previous_ordering = CASE WHEN ordering <> ${n} THEN ordering ELSE previous_ordering END`,
+      `ordering_since_seq = CASE WHEN ordering <> ${n} THEN (SELECT COALESCE(max(seq), 0) FROM messages) ELSE ordering_since_seq END`,
+      `ordering = ${n}`,
+    );
+  }
   sets.push('updated_at = now()');
   const { rows } = await db.query<StoredEndpointRow>(`UPDATE endpoints SET ${sets.join(', ')} WHERE id = $1 RETURNING *`, values);
   return rows[0] && resealIfStale(db, boxOf(db), rows[0]);

@@ -1,5 +1,6 @@
 import type { Db } from './pool';
 import { page } from './cursor';
+import { ORDER_LOCK } from './queues';
 
 export type MessageRow = {
   seq: string;
@@ -9,6 +10,7 @@ export type MessageRow = {
   /** The payload's JSON text as stored (src/db/pool.ts reads json columns as text). */
   payload: string;
   channels: string[];
+  ordering_key: string | null;
   workflow_started: boolean;
   created_at: Date;
 };
@@ -24,24 +26,65 @@ export type DeliveryRow = {
   last_attempt_at: Date | null;
   next_attempt_at: Date | null;
   failure_reason: string | null;
+  /** A FIFO delivery's queue key ('' for no orderingKey); null for an unordered delivery. */
+  queue_key: string | null;
+  /** On a FIFO endpoint, the message a pending delivery waits behind (src/db/queues.ts); else null. */
+  waiting_for: string | null;
 };
 
-export type NewMessage = { id: string; tenantId: string; eventType: string; payloadJson: string; channels: string[] };
+export type NewMessage = {
+  id: string;
+  tenantId: string;
+  eventType: string;
+  payloadJson: string;
+  channels: string[];
+  orderingKey?: string | null;
+  /** Its deliveries are recorded by the caller (a test send), not routed by a message workflow. */
+  routed?: boolean;
+};
 
 /**
  * Stores the message unless its id is taken. Returns the stored row and whether this call created it,
- * so a repeated id gets the first message back instead of a second one.
+ * so a repeated id gets the first message back instead of a second one. Its seq, drawn here, is its place
+ * in its tenant's order; it is drawn under the tenant's order lock (shared), so a FIFO queue's fence can
+ * wait for every seq drawn before its own candidate's (src/db/queues.ts). Until its message workflow has
+ * routed it, it holds back FIFO queues it may join (unrouted_messages).
  */
 export async function insertMessage(db: Db, m: NewMessage): Promise<{ row: MessageRow; created: boolean }> {
   const inserted = await db.query<MessageRow>(
-    `INSERT INTO messages (id, tenant_id, event_type, payload, channels) VALUES ($1, $2, $3, $4::json, $5)
-     ON CONFLICT (id) DO NOTHING RETURNING *`,
-    [m.id, m.tenantId, m.eventType, m.payloadJson, m.channels],
+    `WITH fence AS (SELECT pg_advisory_xact_lock_shared($7, hashtext($2))),
+     ins AS (
+       INSERT INTO messages (id, tenant_id, event_type, payload, channels, ordering_key)
+       SELECT $1::text, $2::text, $3::text, $4::json, $5::text[], $6::text FROM fence
+       ON CONFLICT (id) DO NOTHING RETURNING *
+     ),
+     unrouted AS (
+       INSERT INTO unrouted_messages (message_id, tenant_id, seq, ordering_key) SELECT id, tenant_id, seq, ordering_key FROM ins WHERE NOT $8
+     )
+     SELECT * FROM ins`,
+    [m.id, m.tenantId, m.eventType, m.payloadJson, m.channels, m.orderingKey ?? null, ORDER_LOCK, m.routed ?? false],
   );
   if (inserted.rows[0]) return { row: inserted.rows[0], created: true };
   const existing = await getMessage(db, m.id);
   if (!existing) throw new Error(`message ${m.id} conflicted on insert but cannot be read`);
   return { row: existing, created: false };
+}
+
+/**
+ * A message whose workflow never started (its POST answered 503) is being sent again: it takes a new place
+ * at the back of its tenant's order, as the 202 it is about to get does. A message already routed keeps its.
+ */
+export async function retakePlace(db: Db, id: string, tenantId: string): Promise<void> {
+  await db.query(
+    `WITH fence AS (SELECT pg_advisory_xact_lock_shared($2, hashtext($3))),
+     moved AS (
+       UPDATE messages m SET seq = DEFAULT FROM fence
+       WHERE m.id = $1 AND NOT m.workflow_started AND EXISTS (SELECT 1 FROM unrouted_messages u WHERE u.message_id = $1)
+       RETURNING m.seq
+     )
+     UPDATE unrouted_messages u SET seq = moved.seq, since = now() FROM moved WHERE u.message_id = $1`,
+    [id, ORDER_LOCK, tenantId],
+  );
 }
 
 export async function markWorkflowStarted(db: Db, id: string): Promise<void> {
@@ -88,23 +131,35 @@ export async function listMessages(
 export async function firstDeliveries(db: Db, messageIds: string[], limit: number): Promise<DeliveryRow[]> {
   if (messageIds.length === 0) return [];
   const { rows } = await db.query<DeliveryRow>(
-    `SELECT d.* FROM unnest($1::text[]) AS m(id)
-     CROSS JOIN LATERAL (SELECT * FROM deliveries WHERE message_id = m.id ORDER BY endpoint_id LIMIT $2) d`,
+    `SELECT d.*, ${WAITING_FOR} FROM unnest($1::text[]) WITH ORDINALITY AS m(id, n)
+     CROSS JOIN LATERAL (SELECT * FROM deliveries WHERE message_id = m.id ORDER BY endpoint_id LIMIT $2) d
+     LEFT JOIN fifo_queues q ON q.endpoint_id = d.endpoint_id AND q.ordering_key = d.queue_key
+     ORDER BY m.n, d.endpoint_id`,
     [messageIds, limit + 1],
   );
   return rows;
 }
 
+/**
+ * A waiting FIFO delivery waits behind its queue's head (the delivery that holds the turn), or, while none
+ * does, behind the earlier message of its tenant still being routed, or the one whose delivery held the turn
+ * last (the endpoint is disabled). Needs `deliveries d` and `fifo_queues q` of its queue.
+ */
+const WAITING_FOR = `CASE WHEN d.queue_key IS NOT NULL AND d.status = 'pending' AND q.head_message_id IS DISTINCT FROM d.message_id
+  THEN NULLIF(COALESCE(q.head_message_id, q.blocked_by, q.last_message_id), d.message_id) END AS waiting_for`;
+
 /** One page of a message's deliveries, by endpoint id (the primary key's order), after `afterEndpointId`. */
 export async function deliveryPage(
   db: Db,
-  q: { messageId: string; status?: DeliveryStatus; afterEndpointId?: string; limit: number },
+  q: { messageId: string; status?: DeliveryStatus; afterEndpointId?: string; limit: number; unorderedOnly?: boolean },
 ): Promise<DeliveryRow[]> {
   const { rows } = await db.query<DeliveryRow>(
-    `SELECT * FROM deliveries
-     WHERE message_id = $1 AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR endpoint_id > $3)
-     ORDER BY endpoint_id LIMIT $4`,
-    [q.messageId, q.status ?? null, q.afterEndpointId ?? null, q.limit + 1],
+    `SELECT d.*, ${WAITING_FOR} FROM deliveries d
+     LEFT JOIN fifo_queues q ON q.endpoint_id = d.endpoint_id AND q.ordering_key = d.queue_key
+     WHERE d.message_id = $1 AND ($2::text IS NULL OR d.status = $2) AND ($3::text IS NULL OR d.endpoint_id > $3)
+       AND (NOT $5 OR d.queue_key IS NULL)
+     ORDER BY d.endpoint_id LIMIT $4`,
+    [q.messageId, q.status ?? null, q.afterEndpointId ?? null, q.limit + 1, q.unorderedOnly ?? false],
   );
   return rows;
 }
@@ -130,30 +185,15 @@ export async function getDelivery(db: Db, messageId: string, endpointId: string)
 }
 
 /**
- * Records that a message goes to these endpoints, so GET /events/:id lists them as pending at once.
- * With `page` (the fan-out page's afterSeq, 0 for the first), the rows are the page's: a page resolved
- * again drops, in the same statement, the rows its earlier resolution made for endpoints it no longer
- * resolves to (disabled or deleted in between) that no delivery run has claimed, since the workflow
- * never received that earlier resolution and starts no delivery for them.
+ * Records that a message goes to these endpoints, so GET /events/:id lists them as pending at once (a test
+ * send). A message workflow records its pages with recordRoutedPage (src/db/routing.ts).
  */
-export async function createDeliveries(db: Db, messageId: string, endpointIds: string[], page?: string): Promise<void> {
-  if (page === undefined) {
-    if (endpointIds.length === 0) return;
-    await db.query(
-      `INSERT INTO deliveries (message_id, endpoint_id)
-       SELECT $1, unnest($2::text[]) ON CONFLICT (message_id, endpoint_id) DO NOTHING`,
-      [messageId, endpointIds],
-    );
-    return;
-  }
+export async function createDeliveries(db: Db, messageId: string, endpointIds: string[]): Promise<void> {
+  if (endpointIds.length === 0) return;
   await db.query(
-    `WITH dropped AS (
-       DELETE FROM deliveries WHERE message_id = $1 AND page_after_seq = $3 AND run_id IS NULL AND status = 'pending'
-         AND endpoint_id <> ALL ($2::text[])
-     )
-     INSERT INTO deliveries (message_id, endpoint_id, page_after_seq)
-     SELECT $1, unnest($2::text[]), $3 ON CONFLICT (message_id, endpoint_id) DO NOTHING`,
-    [messageId, endpointIds, page],
+    `INSERT INTO deliveries (message_id, endpoint_id)
+     SELECT $1, unnest($2::text[]) ON CONFLICT (message_id, endpoint_id) DO NOTHING`,
+    [messageId, endpointIds],
   );
 }
 
@@ -168,7 +208,10 @@ export async function deliveryCounts(db: Db, messageId: string): Promise<{ total
   return rows[0] ?? { total: 0, pending: 0 };
 }
 
-/** One page of an endpoint's failed deliveries that failed within [since, until), oldest first. */
+/**
+ * One page of an endpoint's failed unordered deliveries that failed within [since, until), oldest first.
+ * FIFO ones are queued again in their messages' order instead (requeueFailed in src/db/queues.ts).
+ */
 export async function failedDeliveries(
   db: Db,
   q: { endpointId: string; since: string; until: string | null; after?: { updatedAt: string; messageId: string }; limit: number },
@@ -177,7 +220,7 @@ export async function failedDeliveries(
     `SELECT d.message_id AS "messageId", m.tenant_id AS "tenantId", m.event_type AS "eventType",
             to_char(d.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "updatedAt"
      FROM deliveries d JOIN messages m ON m.id = d.message_id
-     WHERE d.endpoint_id = $1 AND d.status = 'failed' AND d.updated_at >= $2::timestamptz
+     WHERE d.endpoint_id = $1 AND d.status = 'failed' AND d.queue_key IS NULL AND d.updated_at >= $2::timestamptz
        AND ($3::timestamptz IS NULL OR d.updated_at < $3::timestamptz)
        AND ($4::timestamptz IS NULL OR (d.updated_at, d.message_id) > ($4::timestamptz, $5::text))
      ORDER BY d.updated_at, d.message_id LIMIT $6`,

@@ -8,7 +8,9 @@ import {
 import { createPool, type Db } from '../db/pool';
 import { inPool } from '../lib/in-pool';
 import type { Logger } from '../observability/logger';
+import { createTurns } from '../ordering/turns';
 import type { TemporalConnectionOptions } from './connection';
+import { deliveryStarter } from './delivery-starter';
 import { SEARCH_ATTRIBUTES, deliveryWorkflowId, messageWorkflowId, parseDeliveryWorkflowId } from '../../workflows/ids';
 
 /**
@@ -27,6 +29,10 @@ import { SEARCH_ATTRIBUTES, deliveryWorkflowId, messageWorkflowId, parseDelivery
  * which is consistent, says so), or when no run of it exists and neither its message workflow nor a
  * fan-out slice of the message still runs to start one. Each failure is a compare-and-set on the row's
  * run, so a run that claims the row meanwhile keeps it.
+ *
+ * FIFO endpoints (docs/ordering.md): a delivery waiting in its queue has no run and is never judged here;
+ * one that holds its queue's turn is, and when it fails the turn passes on. A message run that ended stops
+ * holding back the queues that waited for it to be routed, and each pass moves on FIFO queues that stalled.
  *
  * One per cluster: every worker runs this loop, and only the one holding a Postgres advisory lock (per
  * task queue) works; when it dies its session ends, the lock goes, and another worker takes over within
@@ -140,6 +146,7 @@ type HistoryEvent = proto.temporal.api.history.v1.IHistoryEvent;
 /** The passes, apart from leadership, so a test can run one on demand. */
 export function createReconciliation(o: { client: Client; db: Db; taskQueue: string; log: Logger; quietMs?: number }) {
   const { client, db } = o;
+  const turns = createTurns({ db, start: deliveryStarter(client, o.taskQueue), log: o.log });
   const quietMs = o.quietMs ?? QUIET_MS;
   let since: number | undefined;
   let walk: { after?: QuietCursor; restUntil: number } = { restUntil: 0 };
@@ -215,7 +222,9 @@ export function createReconciliation(o: { client: Client; db: Db; taskQueue: str
       const reason = await verdict(row, fanouts);
       if (reason !== undefined) orphans.push({ messageId: row.messageId, endpointId: row.endpointId, runId: row.runId, reason });
     });
-    return failOrphans(db, orphans);
+    const { failed, queues } = await failOrphans(db, orphans);
+    await turns.handOnAll(queues);
+    return failed;
   }
 
   /** Rows of runs that visibility lists as closed without a word since the last look. */
@@ -261,6 +270,7 @@ export function createReconciliation(o: { client: Client; db: Db; taskQueue: str
       for (const run of fanouts) {
         const messageId = run.typedSearchAttributes.get(SEARCH_ATTRIBUTES.messageId)!;
         hints.set(messageId, `never started: ${await closedBecause(run.workflowId, run.runId, run.status.name)} (${run.type} ${run.workflowId})`);
+        if (run.type === 'messageWorkflow') await turns.routingEnded(messageId);
       }
       for (const row of await unclaimedDeliveries(db, [...hints.keys()])) rows.push({ ...row, hint: hints.get(row.messageId) });
     }
@@ -287,6 +297,8 @@ export function createReconciliation(o: { client: Client; db: Db; taskQueue: str
       const started = Date.now();
       const failed = (await recentlyClosed()) + (await walkOnce());
       if (failed > 0) o.log.info({ failed, durationMs: Date.now() - started }, 'delivery rows whose runs ended without a word: marked failed');
+      const resumed = await turns.resume();
+      if (resumed > 0) o.log.info({ queues: resumed }, 'FIFO queues that had stalled moved on');
     },
     /** Exported for tests: one batch of the complete walk, now. */
     walkOnce,

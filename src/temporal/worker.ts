@@ -1,3 +1,4 @@
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker, type LogLevel, type LogMetadata, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { createHttpClient } from '../webhooks/http';
@@ -9,6 +10,7 @@ import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { Tracing } from '../observability/tracing';
 import { temporalConnectionOptions } from './connection';
+import { deliveryStarter } from './delivery-starter';
 import { prebuiltWorkflowBundle } from './workflow-bundle';
 
 const SDK_LEVELS: Record<string, LogLevel> = { trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR', fatal: 'ERROR', silent: 'ERROR' };
@@ -83,6 +85,9 @@ export async function createDeliveryWorker(o: {
 }): Promise<DeliveryWorker> {
   installRuntime(o.log, o.config.temporal.metricsAddress);
   const connection = await NativeConnection.connect(temporalConnectionOptions(o.config.temporal, o.address));
+  // A FIFO delivery's run is started by the step that gives it its queue's turn, inside an activity.
+  const clientConnection = await Connection.connect(temporalConnectionOptions(o.config.temporal, o.address));
+  const client = new Client({ connection: clientConnection, namespace: o.config.temporal.namespace });
   const http = createHttpClient({ timeoutMs: o.config.delivery.timeoutMs, allowPrivateNetwork: o.config.allowPrivateNetwork });
   const relay = createRelayTransport({ db: o.db, log: o.log, timeoutMs: o.config.delivery.timeoutMs });
   const activities = createActivities({
@@ -99,6 +104,7 @@ export async function createDeliveryWorker(o: {
     },
     onEndpointDisabled: (_endpointId, reason) => o.metrics.endpointsDisabled.inc({ reason }),
     tracer: o.tracing?.tracer,
+    startDelivery: deliveryStarter(client, o.config.temporal.taskQueue),
   });
   const workflowBundle = o.workflowBundle ?? prebuiltWorkflowBundle(o.tracing?.enabled ?? false);
   const worker = await Worker.create({
@@ -122,6 +128,7 @@ export async function createDeliveryWorker(o: {
       await running?.catch(() => undefined);
       await http.close();
       await relay.close();
+      await clientConnection.close();
       await connection.close();
     },
   };

@@ -45,6 +45,30 @@ describe('client commands', () => {
     }
   });
 
+  it('endpoints add --fifo, events send --ordering-key, endpoints get | queue show what a FIFO queue waits for', async () => {
+    const tenantId = uniqueTenant();
+    let open = false;
+    const r = await Receiver.start((req) => ({ status: open || !req.body.includes('"hold":true') ? 200 : 500 }));
+    try {
+      const ep = await hookflow('endpoints', 'add', '--tenant', tenantId, '--url', r.url(), '--fifo');
+      expect(ep.ordering).toBe('fifo');
+      const head = await hookflow('events', 'send', '--tenant', tenantId, '--type', 'order.updated', '--payload', '{"hold":true}', '--ordering-key', 'order-7');
+      const next = await hookflow('events', 'send', '--tenant', tenantId, '--type', 'order.updated', '--payload', '{"n":2}', '--ordering-key', 'order-7');
+      const shown = await waitFor(async () => {
+        const got = await hookflow('endpoints', 'get', ep.id);
+        return got.queue?.waiting === 1 ? got : undefined;
+      }, 'the second message to wait');
+      expect(shown).toMatchObject({ id: ep.id, ordering: 'fifo', queue: { waiting: 1, queues: [{ orderingKey: 'order-7', waiting: 1, state: 'delivering', head: head.id, next: next.id, waitingFor: head.id }] } });
+      expect((await hookflow('endpoints', 'queue', ep.id)).queues[0].waitingFor).toBe(head.id);
+      expect((await hookflow('events', 'get', next.id)).deliveries[0]).toMatchObject({ status: 'pending', waitingFor: head.id });
+      open = true;
+      await waitFor(async () => (await hookflow('events', 'get', next.id)).deliveries[0]?.status === 'succeeded', 'the queue to drain');
+      expect((await hookflow('endpoints', 'get', ep.id)).queue).toEqual({ waiting: 0, queues: [], nextCursor: null });
+    } finally {
+      await r.close();
+    }
+  });
+
   it('reports API errors on stderr with a non-zero exit', async () => {
     await expect(hookflow('events', 'send', '--tenant', 'bad tenant', '--type', 'x')).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('validation_failed') });
   });

@@ -2,9 +2,8 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, inject } from 'vitest';
-import { freePort } from '../../src/embedded/postgres';
 import { createTestDatabase } from '../support/database';
-import { killTree, processesOn, startNpm, type HookflowProcess } from '../support/processes';
+import { crashEnv, killTree, processesOn, startNpm, type HookflowProcess } from '../support/processes';
 import { Receiver, waitFor } from '../support/receiver';
 
 /**
@@ -99,11 +98,7 @@ describe('SIGKILL of the whole npm start tree', () => {
   it('delivers every accepted event after a restart on the same data dir', async () => {
     const receiver = await Receiver.start(() => ({ status: 200, delayMs: 200 }));
     try {
-      const env = {
-        HOOKFLOW_DATA_DIR: dataDir, PORT: '0', API_KEYS: 'crash-key', ALLOW_PRIVATE_NETWORK: 'true', LOG_LEVEL: 'info',
-        TEMPORAL_CLI_PATH: inject('temporalBinary'), TEMPORAL_DEV_PORT: String(await freePort()), TEMPORAL_UI_PORT: String(await freePort()),
-        RETRY_INITIAL_INTERVAL: '1s', RETRY_MAX_INTERVAL: '2s',
-      };
+      const env = await crashEnv(dataDir);
       const first = await startNpm('start', env, /"api":"http/);
       running.push(first);
       const auth = { authorization: 'Bearer crash-key', 'content-type': 'application/json' };
@@ -195,14 +190,6 @@ async function exitCode(p: HookflowProcess, ms: number): Promise<number | null> 
   } finally {
     clearTimeout(timer);
   }
-}
-
-async function crashEnv(dataDir: string, extra: Record<string, string> = {}) {
-  return {
-    HOOKFLOW_DATA_DIR: dataDir, PORT: '0', API_KEYS: 'crash-key', ALLOW_PRIVATE_NETWORK: 'true', LOG_LEVEL: 'info',
-    TEMPORAL_CLI_PATH: inject('temporalBinary'), TEMPORAL_DEV_PORT: String(await freePort()), TEMPORAL_UI_PORT: String(await freePort()),
-    RETRY_INITIAL_INTERVAL: '1s', RETRY_MAX_INTERVAL: '2s', ...extra,
-  };
 }
 
 describe.each(EMBEDDED)('SIGKILL of the embedded $name while events stream in', ({ name, pid }) => {

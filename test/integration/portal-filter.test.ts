@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ARTIFACTS, axeViolations, ensurePortalBuilt, launchChromium, screenshot, watchPage } from '../support/browser';
+import { ARTIFACTS, axeViolations, ensurePortalBuilt, openPortal, screenshot, type watchPage } from '../support/browser';
 import { Receiver, waitFor } from '../support/receiver';
 import { startTestStack, uniqueTenant, type TestStack } from '../support/stack';
 
@@ -27,12 +27,7 @@ beforeAll(async () => {
   // The last invoice.paid this tenant sent, with a number only exact arithmetic tells from its neighbour.
   const sent = await stack.request('POST', '/events', `{"tenantId":"${tenantId}","type":"invoice.paid","payload":{"invoiceId":"inv_7","amount":12345678901234567890,"currency":"EUR"}}`);
   expect(sent.status).toBe(202);
-  const session = await stack.request('POST', '/portal/sessions', { tenantId, theme: { name: 'Acme Cloud' } });
-  browser = await launchChromium();
-  page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-  seen = watchPage(page);
-  await page.goto(session.body.url);
-  await page.getByRole('heading', { name: 'Endpoints', level: 1 }).waitFor();
+  ({ browser, page, seen } = await openPortal(stack, { tenantId, theme: { name: 'Acme Cloud' } }));
 });
 
 afterAll(async () => {

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import type { TestStack } from './stack';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CHROMIUM = '/usr/bin/chromium';
@@ -39,6 +40,23 @@ export function watchPage(page: Page): { errors: string[]; urls: string[]; refer
     if (referer) seen.referers.push(referer);
   });
   return seen;
+}
+
+/**
+ * A customer's portal in Chromium: a session for `tenantId` opened through the stack's API, at 1280×900, its
+ * console watched, on the Endpoints screen.
+ */
+export async function openPortal(
+  stack: Pick<TestStack, 'request'>,
+  session: { tenantId: string; theme?: Record<string, unknown> },
+): Promise<{ browser: Browser; page: Page; seen: ReturnType<typeof watchPage> }> {
+  const { body } = await stack.request('POST', '/portal/sessions', session);
+  const browser = await launchChromium();
+  const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+  const seen = watchPage(page);
+  await page.goto(body.url);
+  await page.getByRole('heading', { name: 'Endpoints', level: 1 }).waitFor();
+  return { browser, page, seen };
 }
 
 export async function screenshot(page: Page, name: string): Promise<void> {

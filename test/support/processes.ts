@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { inject } from 'vitest';
+import { freePort } from '../../src/embedded/postgres';
 import { waitFor } from './receiver';
 
 /** A hookflow process started the way a user starts it (`npm start`, `npm run api`, …), in its own process group. */
@@ -15,6 +17,18 @@ export async function startNpm(script: string, env: Record<string, string>, read
   const ready = await waitFor(() => readyPattern.exec(output) ?? (child.exitCode !== null ? null : undefined), `npm ${args.join(' ')} to be ready`, 150_000);
   if (!ready) throw new Error(`npm ${args.join(' ')} exited:\n${output}`);
   return { child, output: () => output, exited, apiUrl: /"api":"(http:\/\/[^"]+)"/.exec(output)?.[1] ?? /"url":"(http:\/\/[^"]+)"/.exec(output)?.[1] };
+}
+
+/**
+ * The environment of an `npm start` on its own data dir, as the crash tests start it: the suite's Temporal CLI,
+ * free ports, the key `crash-key`, and retries a second or two apart.
+ */
+export async function crashEnv(dataDir: string, extra: Record<string, string> = {}): Promise<Record<string, string>> {
+  return {
+    HOOKFLOW_DATA_DIR: dataDir, PORT: '0', API_KEYS: 'crash-key', ALLOW_PRIVATE_NETWORK: 'true', LOG_LEVEL: 'info',
+    TEMPORAL_CLI_PATH: inject('temporalBinary'), TEMPORAL_DEV_PORT: String(await freePort()), TEMPORAL_UI_PORT: String(await freePort()),
+    RETRY_INITIAL_INTERVAL: '1s', RETRY_MAX_INTERVAL: '2s', ...extra,
+  };
 }
 
 /** SIGKILL to the whole process group: npm, node, and the Temporal and Postgres servers it started. */

@@ -213,6 +213,58 @@ describe('deliveryWorkflow', () => {
   });
 });
 
+describe('ordered delivery (FIFO endpoints)', () => {
+  it('a FIFO endpoint: the message starts no child, the queue starts the delivery; a run without the turn is refused', async () => {
+    const tenantId = uniqueTenant();
+    let open = false;
+    const r = await receiver((req) => ({ status: open || !req.body.includes('"hold":true') ? 200 : 500 }));
+    const endpointId = await endpoint({ tenantId, url: r.url(), ordering: 'fifo' });
+    const head = await stack.request('POST', '/events', buildEvent({ tenantId, payload: { hold: true } }));
+    const next = await stack.request('POST', '/events', buildEvent({ tenantId }));
+    await save(handle(messageWorkflowId(head.body.id)), 'one-fifo-endpoint', 'COMPLETED');
+    await save(handle(messageWorkflowId(next.body.id)), 'fifo-queue-busy', 'COMPLETED');
+    await waitFor(() => r.received.length >= 2, 'the head to retry');
+
+    // A start of a delivery that waits in its queue (a stray repeat): its run may not claim the row.
+    const stray = await stack.temporal.workflow.start('deliveryWorkflow', {
+      taskQueue: stack.config.temporal.taskQueue,
+      workflowId: deliveryWorkflowId(next.body.id, endpointId),
+      args: [{ messageId: next.body.id, endpointId, tenantId, eventType: 'sync.completed' }],
+    });
+    await save(stray, 'fifo-not-its-turn', 'FAILED');
+
+    open = true;
+    await save(handle(deliveryWorkflowId(head.body.id, endpointId)), 'fifo-head-retries-then-succeeds', 'COMPLETED');
+    await waitFor(async () => (await stack.request('GET', `/events/${next.body.id}`)).body.deliveries[0]?.status === 'succeeded', 'the next one');
+    const runs = [];
+    for await (const w of stack.temporal.workflow.list({ query: `WorkflowId = '${deliveryWorkflowId(next.body.id, endpointId)}' AND ExecutionStatus = 'Completed'` })) runs.push(w);
+    expect(runs).toHaveLength(1);
+    await save(handle(runs[0]!.workflowId, runs[0]!.runId), 'fifo-given-the-turn', 'COMPLETED');
+  });
+
+  it('a FIFO head whose endpoint was disabled after it got the turn goes back to the front of its queue', async () => {
+    const tenantId = uniqueTenant();
+    const r = await receiver((req) => ({ status: req.body.includes('"hold":true') ? 500 : 200 }));
+    const endpointId = await endpoint({ tenantId, url: r.url(), ordering: 'fifo' });
+    const head = await stack.request('POST', '/events', buildEvent({ tenantId, payload: { hold: true } }));
+    const next = await stack.request('POST', '/events', buildEvent({ tenantId }));
+    await waitFor(() => r.received.length >= 1, 'the head');
+    await stack.request('PATCH', `/endpoints/${endpointId}`, { disabled: true });
+    await save(handle(deliveryWorkflowId(head.body.id, endpointId)), 'fifo-head-endpoint-disabled', 'FAILED');
+    // The turn given to the next one in the moment before the disable (as a hand-on racing the PATCH would),
+    // and its run started: it finds the endpoint disabled before its first attempt.
+    await waitFor(async () => (await stack.db.query('SELECT 1 FROM fifo_queues WHERE endpoint_id = $1 AND head_message_id IS NULL', [endpointId])).rowCount === 1 || undefined, 'the queue to be held');
+    await stack.db.query('UPDATE fifo_queues SET head_message_id = $2, turn_at = now() WHERE endpoint_id = $1', [endpointId, next.body.id]);
+    const run = await stack.temporal.workflow.start('deliveryWorkflow', {
+      taskQueue: stack.config.temporal.taskQueue,
+      workflowId: deliveryWorkflowId(next.body.id, endpointId),
+      args: [{ messageId: next.body.id, endpointId, tenantId, eventType: 'sync.completed' }],
+    });
+    await save(run, 'fifo-put-back-endpoint-disabled', 'FAILED');
+    expect((await stack.request('GET', `/events/${next.body.id}`)).body.deliveries[0]).toMatchObject({ status: 'pending', attempts: 0 });
+  });
+});
+
 describe('retentionWorkflow', () => {
   it('purges a message older than RETENTION', async () => {
     const tenantId = uniqueTenant();

@@ -15,6 +15,8 @@ export type Attempt = Schemas['Attempt'];
 export type AttemptDetail = Schemas['AttemptDetail'];
 export type EventType = Schemas['EventType'];
 export type PortalSession = Schemas['PortalSession'];
+export type EndpointQueue = Schemas['EndpointQueue'];
+export type FifoQueue = Schemas['FifoQueue'];
 
 type JsonBody<Op> = Op extends { requestBody?: { content: { 'application/json': infer B } } } ? B : never;
 type Query<Op> = Op extends { parameters: { query?: infer Q } } ? NonNullable<Q> : never;
@@ -30,6 +32,7 @@ type WithRawFilter<T> = T extends { filter?: infer F } ? Omit<T, 'filter'> & { f
 export type CreateEndpoint = WithRawFilter<JsonBody<paths['/endpoints']['post']>>;
 export type UpdateEndpoint = WithRawFilter<JsonBody<paths['/endpoints/{id}']['patch']>>;
 export type ListEndpoints = Omit<Query<paths['/endpoints']['get']>, 'cursor'>;
+export type EndpointQueueQuery = Query<paths['/endpoints/{id}/queue']['get']>;
 export type RotateSecret = JsonBody<paths['/endpoints/{id}/secret/rotate']['post']>;
 export type TestEvent = JsonBody<paths['/endpoints/{id}/test']['post']>;
 export type Recover = JsonBody<paths['/endpoints/{id}/recover']['post']>;
@@ -127,6 +130,9 @@ export class Hookflow {
       ok(this.http.POST('/endpoints/{id}/test', { params: { path: { id } }, body })),
     recover: (id: string, body: Recover): Promise<{ count: number }> =>
       ok(this.http.POST('/endpoints/{id}/recover', { params: { path: { id } }, body })),
+    /** A FIFO endpoint's queues (docs/ordering.md): how many deliveries wait, and what each ordering key's queue waits for. */
+    queue: (id: string, query: EndpointQueueQuery = {}): Promise<EndpointQueue> =>
+      ok(this.http.GET('/endpoints/{id}/queue', { params: { path: { id }, query } })),
   };
 
   readonly attempts = {

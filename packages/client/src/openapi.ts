@@ -337,6 +337,8 @@ export interface paths {
                         id?: string;
                         /** @description At most 10 channels. */
                         channels?: string[];
+                        /** @description On a FIFO endpoint, the order holds among the events with the same key (and among those with none); a key held back by a failing event never holds back another. Ignored by unordered endpoints. */
+                        orderingKey?: string;
                     };
                 };
             };
@@ -871,6 +873,11 @@ export interface paths {
                             [key: string]: unknown;
                         };
                         filter?: components["schemas"]["Filter"] & unknown;
+                        /**
+                         * @description "fifo": messages one at a time, in the order they were accepted (per orderingKey); a change applies to messages accepted after it. Default "unordered".
+                         * @enum {string}
+                         */
+                        ordering?: "unordered" | "fifo";
                         /** @description `hookflow listen`'s endpoint: deliveries travel down its connection to a local URL (docs/relay.md). */
                         relay?: boolean;
                     };
@@ -1125,7 +1132,7 @@ export interface paths {
         };
         options?: never;
         head?: never;
-        /** Change some fields of an endpoint; re-enabling clears the reason it was disabled */
+        /** Change some fields of an endpoint; re-enabling clears the reason it was disabled and resumes its FIFO queues */
         patch: {
             parameters: {
                 query?: never;
@@ -1156,6 +1163,11 @@ export interface paths {
                             [key: string]: unknown;
                         };
                         filter?: components["schemas"]["Filter"] & unknown;
+                        /**
+                         * @description "fifo": messages one at a time, in the order they were accepted (per orderingKey); a change applies to messages accepted after it. Default "unordered".
+                         * @enum {string}
+                         */
+                        ordering?: "unordered" | "fifo";
                     };
                 };
             };
@@ -1722,6 +1734,99 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/endpoints/{id}/queue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An endpoint's FIFO queues: how many deliveries wait, and what each queue waits for */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The queues. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["EndpointQueue"];
+                    };
+                };
+                /** @description Missing or unknown API key, or an expired or revoked portal token. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A portal token asked for something the portal may not do. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such endpoint. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Well-formed JSON with wrong fields; `details` lists each problem. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Postgres or Temporal unreachable; nothing was accepted. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2768,6 +2873,7 @@ export interface components {
                 [key: string]: unknown;
             };
             channels: string[];
+            orderingKey: string | null;
             /** Format: date-time */
             createdAt: string;
             /** @description The first 100 deliveries, by endpoint id. */
@@ -2788,6 +2894,8 @@ export interface components {
             nextAttemptAt: string | null;
             /** @description Why a failed delivery failed: its last error, or that its workflow was cancelled, terminated or timed out. */
             failureReason: string | null;
+            /** @description On a FIFO endpoint, the id of the message this pending delivery waits behind (the one whose delivery holds its queue), else null. */
+            waitingFor: string | null;
         };
         /** @description How many of the event's deliveries are in each status, all of them counted. */
         DeliverySummary: {
@@ -2815,6 +2923,8 @@ export interface components {
             };
             relay: boolean;
             filter: components["schemas"]["Filter"];
+            /** @enum {string} */
+            ordering: "unordered" | "fifo";
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -2842,6 +2952,33 @@ export interface components {
         } | null;
         EndpointSecret: {
             secret: string;
+        };
+        EndpointQueue: {
+            endpointId: string;
+            /** @enum {string} */
+            ordering: "unordered" | "fifo";
+            /** @description Deliveries waiting for their turn, in all the endpoint's queues. */
+            waiting: number;
+            /** @description One queue per orderingKey with work, by key (messages without a key first). */
+            queues: components["schemas"]["FifoQueue"][];
+            nextCursor: string | null;
+        };
+        FifoQueue: {
+            /** @description The orderingKey of its messages; null for messages without one. */
+            orderingKey: string | null;
+            /** @description Deliveries waiting for their turn. */
+            waiting: number;
+            /**
+             * @description `delivering`: `head` is being delivered (or retried); `held`: the endpoint is disabled; `blocked`: an earlier message of the tenant is still being routed (`waitingFor`); `starting`: the next delivery is being given its turn.
+             * @enum {string}
+             */
+            state: "delivering" | "held" | "blocked" | "starting";
+            /** @description The message whose delivery holds the queue: every waiting one waits for it to end. */
+            head: string | null;
+            /** @description The first message waiting. */
+            next: string | null;
+            /** @description What the waiting messages wait behind, as each one's `waitingFor` in GET /events/{id} says. */
+            waitingFor: string | null;
         };
         FilterTestResult: {
             matches: boolean;

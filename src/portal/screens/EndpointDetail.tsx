@@ -92,7 +92,7 @@ export function EndpointDetail(props: { id: string; readOnly: boolean; onBack: (
             </Tabs.List>
             <Box pt="4">
               <Tabs.Content value="overview">
-                <EndpointOverview endpoint={e} />
+                <EndpointOverview endpoint={e} onOpenMessage={props.onOpenMessage} />
               </Tabs.Content>
               <Tabs.Content value="attempts">
                 <EndpointAttempts endpoint={e} readOnly={props.readOnly} onOpenMessage={props.onOpenMessage} />

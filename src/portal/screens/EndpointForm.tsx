@@ -30,6 +30,7 @@ type Draft = {
   retrySchedule: string;
   /** The filter's JSON text as written; '' = none. */
   filter: string;
+  inOrder: boolean;
 };
 
 const splitList = (text: string) => text.split(/[\s,]+/).map((s) => s.trim()).filter(Boolean);
@@ -45,6 +46,7 @@ function draftOf(e?: Endpoint): Draft {
     rateLimit: e?.rateLimitPerSecond ? String(e.rateLimitPerSecond) : '',
     retrySchedule: e?.retrySchedule?.join(', ') ?? '',
     filter: '',
+    inOrder: e?.ordering === 'fifo',
   };
 }
 
@@ -111,6 +113,7 @@ export function EndpointForm(props: { tenantId: string; endpoint?: Endpoint; onS
       headers,
       rateLimitPerSecond: draft.rateLimit.trim() ? Number(draft.rateLimit) : null,
       retrySchedule: draft.retrySchedule.trim() ? splitList(draft.retrySchedule) : null,
+      ordering: draft.inOrder ? ('fifo' as const) : ('unordered' as const),
     };
     try {
       const saved = editing
@@ -196,6 +199,28 @@ export function EndpointForm(props: { tenantId: string; endpoint?: Endpoint; onS
           types={draft.allTypes ? types : types.filter((t) => draft.eventTypes.includes(t.name))}
           error={errors.filter}
         />
+
+        <Card size="3">
+          <Flex direction="column" gap="2">
+            <Heading as="h2" size="3">
+              Delivery order
+            </Heading>
+            <Flex gap="3" align="start">
+              <Checkbox id={`${id}-order`} checked={draft.inOrder} onCheckedChange={(v) => set('inOrder', v === true)} mt="1" aria-describedby={`${id}-order-hint`} />
+              <Flex direction="column" gap="1">
+                <Text as="label" htmlFor={`${id}-order`} size="2" weight="medium">
+                  Deliver in order
+                </Text>
+                <Text size="1" color="gray" id={`${id}-order-hint`}>
+                  One event at a time, in the order they were sent. An event is sent only once the one before it was delivered or
+                  failed for good, so a failing event holds back the events after it — except those with another ordering key.
+                  {editing && ' A change applies to events sent after it.'}
+                </Text>
+              </Flex>
+            </Flex>
+            {errors.ordering && <Text size="1" color="red" role="alert">{errors.ordering}</Text>}
+          </Flex>
+        </Card>
 
         <Card size="3">
           <Flex direction="column" gap="4">

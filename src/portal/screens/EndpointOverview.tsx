@@ -7,10 +7,11 @@ import { ErrorCallout } from '../components/ErrorCallout';
 import { StateBadge, StateSentence } from '../components/StateBadge';
 import { formatDateTime } from '../format';
 import { useInterval, useLoad } from '../hooks';
+import { EndpointQueue } from './EndpointQueue';
 
 const PERIOD_LABEL: Record<Period, string> = { '24h': 'Last 24 hours', '7d': 'Last 7 days' };
 
-export function EndpointOverview({ endpoint }: { endpoint: Endpoint }) {
+export function EndpointOverview({ endpoint, onOpenMessage }: { endpoint: Endpoint; onOpenMessage: (id: string) => void }) {
   const [period, setPeriod] = useState<Period>('24h');
   const stats = useLoad(() => loadStats(endpoint.id, period), [endpoint.id, endpoint.updatedAt, period]);
   useInterval(stats.reload, 10_000, true);
@@ -39,6 +40,8 @@ export function EndpointOverview({ endpoint }: { endpoint: Endpoint }) {
         {stats.data ? <DeliveryChart stats={stats.data} label={PERIOD_LABEL[period]} /> : !stats.error && <Skeleton height="200px" />}
       </Card>
 
+      <EndpointQueue endpoint={endpoint} onOpenMessage={onOpenMessage} />
+
       <Card size="3">
         <Heading as="h2" size="3" mb="3">
           Configuration
@@ -65,6 +68,10 @@ export function EndpointOverview({ endpoint }: { endpoint: Endpoint }) {
           <DataList.Item>
             <DataList.Label>Custom headers</DataList.Label>
             <DataList.Value>{Object.keys(endpoint.headers).length === 0 ? 'None' : Object.keys(endpoint.headers).join(', ')}</DataList.Value>
+          </DataList.Item>
+          <DataList.Item>
+            <DataList.Label>Delivery order</DataList.Label>
+            <DataList.Value>{endpoint.ordering === 'fifo' ? 'In order, one at a time' : 'Any order, in parallel'}</DataList.Value>
           </DataList.Item>
           <DataList.Item>
             <DataList.Label>Rate limit</DataList.Label>

@@ -61,6 +61,7 @@ export function MessageDetail(props: { id: string; tenantId: string; readOnly: b
             <Text as="p" size="2" color="gray">
               <Code variant="ghost">{m.type}</Code> · {formatDateTime(m.createdAt)}
               {m.channels.length > 0 && ` · channels ${m.channels.join(', ')}`}
+              {m.orderingKey && <> · ordering key <Code variant="ghost">{m.orderingKey}</Code></>}
             </Text>
           </div>
 
@@ -98,7 +99,14 @@ export function MessageDetail(props: { id: string; tenantId: string; readOnly: b
                         <Text className="mono url" size="2">{urlOf(d.endpointId)}</Text>
                       </Table.RowHeaderCell>
                       <Table.Cell>
-                        <StatusBadge status={d.status} />
+                        <Flex direction="column" gap="1" align="start">
+                          <StatusBadge status={d.status} />
+                          {d.waitingFor && (
+                            <Text size="1" color="gray">
+                              In order: waits for <Code variant="ghost">{d.waitingFor}</Code>
+                            </Text>
+                          )}
+                        </Flex>
                       </Table.Cell>
                       <Table.Cell>{d.attempts}</Table.Cell>
                       <Table.Cell>
